@@ -1,0 +1,170 @@
+"""Embed: texts → L2-normalised float32 vectors, with the model's own query/document prompts.
+
+The default model is EmbeddingGemma-300M, assembled from PyPI by ``embeddings.fetch`` and run
+in bf16 on CPU. Any sentence-transformers path or hub id works too (hub ids only online).
+Document vectors are cached by content hash in SQLite, so a rebuild re-embeds only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from embeddings import fetch
+from rag.config import Settings
+
+# Never reach for a hub unless the user points the config at a hub id.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class EncoderError(RuntimeError):
+    pass
+
+
+def resolve_model(name: str, settings: Settings) -> tuple[Path | str, str]:
+    """(path or hub id, identity hash) for a configured model name."""
+    if name in fetch.MODELS:
+        path = fetch.fetch(name, settings.models_dir)
+        return path, fetch.MODELS[name].sha256
+    path = Path(name).expanduser()
+    if path.exists():
+        # Identity of a local model: its config and the sizes of its weight files.
+        h = hashlib.sha256()
+        for f in sorted(path.rglob("*")):
+            if f.is_file() and f.suffix in {".json", ".safetensors", ".bin"}:
+                h.update(f"{f.relative_to(path)}:{f.stat().st_size}".encode())
+                if f.suffix == ".json":
+                    h.update(f.read_bytes())
+        return path, h.hexdigest()
+    return name, hashlib.sha256(name.encode()).hexdigest()  # a hub id: only works online
+
+
+class EmbeddingCache:
+    """Vectors keyed by sha256(model identity, exact input text). Safe across processes."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                batch = keys[i:i + 500]
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(batch))})", batch
+                ).fetchall()
+                out.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+
+
+class Encoder:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.name = settings.embedding_model
+        self.path, self.model_hash = resolve_model(self.name, settings)
+        self._model = None
+        self._lock = threading.Lock()
+        self.cache = EmbeddingCache(settings.embedding_cache_dir / f"{self.model_hash[:16]}.sqlite")
+
+    @property
+    def model(self):
+        """Loaded on first use: commands that only need the cache never pay for it."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        dtype = getattr(torch, self.settings.embedding_dtype, None)
+        if not isinstance(dtype, torch.dtype):
+            raise EncoderError(f"unknown VRAAGBAAK_EMBEDDING_DTYPE {self.settings.embedding_dtype!r}")
+        try:
+            return SentenceTransformer(str(self.path), device="cpu", model_kwargs={"torch_dtype": dtype})
+        except Exception as exc:  # a broken or missing model is a setup problem, not a crash
+            raise EncoderError(f"cannot load embedding model {self.name!r} from {self.path}: {exc}") from exc
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def _prompt(self, kind: str) -> str:
+        prompts = getattr(self.model, "prompts", {}) or {}
+        for key in ((kind, "Retrieval-query") if kind == "query" else (kind, "Retrieval-document")):
+            if key in prompts:
+                return prompts[key]
+        return ""
+
+    def document_inputs(self, texts: list[str], titles: list[str | None] | None = None) -> list[str]:
+        """The exact strings embedded for documents, prompt and title included."""
+        prompt = self._prompt("document")
+        titles = titles or [None] * len(texts)
+        out = []
+        for text, title in zip(texts, titles):
+            p = prompt
+            if title and "title: none" in p:  # EmbeddingGemma's document prompt has a title slot
+                p = p.replace("title: none", f"title: {title}")
+            out.append(p + text)
+        return out
+
+    def _encode_raw(self, inputs: list[str], progress: bool) -> np.ndarray:
+        vectors = self.model.encode(
+            inputs,
+            batch_size=self.settings.embedding_batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model_hash}\x1f{text}".encode("utf-8")).hexdigest()
+
+    def encode_documents(self, texts: list[str], titles: list[str | None] | None = None,
+                         progress: bool | None = None) -> tuple[np.ndarray, int]:
+        """Vectors for documents, from the cache where possible; returns (vectors, n newly embedded)."""
+        inputs = self.document_inputs(texts, titles)
+        keys = [self._key(t) for t in inputs]
+        cached = self.cache.get_many(keys)
+        todo = [i for i, k in enumerate(keys) if k not in cached]
+        if todo:
+            show = progress if progress is not None else (len(todo) > 32 and sys.stderr.isatty())
+            fresh = self._encode_raw([inputs[i] for i in todo], show)
+            self.cache.put_many({keys[i]: v for i, v in zip(todo, fresh)})
+            cached.update({keys[i]: v for i, v in zip(todo, fresh)})
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32), 0
+        return np.stack([cached[k] for k in keys]), len(todo)
+
+    def encode_queries(self, queries: list[str]) -> np.ndarray:
+        prompt = self._prompt("query")
+        return self._encode_raw([prompt + q for q in queries], progress=False)
+
+    def encode_query(self, query: str) -> np.ndarray:
+        return self.encode_queries([query])[0]
+
+    def describe(self) -> dict:
+        return {"name": self.name, "path": str(self.path), "hash": self.model_hash, "dtype": self.settings.embedding_dtype}
+
