@@ -1,0 +1,125 @@
+"""Small typed objects that cross the pipeline's boundaries.
+
+load → Document; parse → ParsedDocument (clean text + Blocks + Footnotes);
+chunk → Chunk; retrieve → Passage (a Chunk with score, rank and Citation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    id: str
+    title: str
+    date: str | None = None  # ISO date, possibly partial ("2013", "2013-12")
+    doc_type: str | None = None
+    reference: str | None = None  # Kamerstuk or letter reference, as a person would cite it
+    author: str | None = None
+    url: str | None = None
+    file: str | None = None  # source file name in the corpus folder
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: DocumentMeta
+    raw_text: str
+
+
+@dataclass(frozen=True)
+class Footnote:
+    number: int
+    text: str
+    offset: int  # where its marker stood in the cleaned document text
+
+
+@dataclass(frozen=True)
+class Block:
+    """A unit of cleaned text: a heading, a paragraph, or a question / answer of a Q&A document."""
+
+    kind: str  # "heading" | "paragraph" | "question" | "answer"
+    text: str
+    start: int  # char offsets into ParsedDocument.text
+    end: int
+    section: str | None = None
+    question_numbers: tuple[int, ...] = ()  # for question/answer blocks: the question(s) they belong to
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    meta: DocumentMeta
+    text: str  # the cleaned text: no hyphenation breaks, page furniture or footnotes
+    blocks: tuple[Block, ...]
+    footnotes: tuple[Footnote, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str  # stable: derived from document id and content, never from run order
+    doc_id: str
+    text: str  # exactly ParsedDocument.text[char_start:char_end]
+    char_start: int
+    char_end: int
+    section: str | None = None
+    kind: str = "paragraph"  # "paragraph" | "qa"
+    context: str = ""  # text that frames the span for retrieval (e.g. the question of a split answer)
+    question_numbers: tuple[int, ...] = ()
+    footnotes: tuple[Footnote, ...] = ()
+    part: tuple[int, int] = (1, 1)  # (i, n) when a long answer is split
+    answer_key: str | None = None  # hash of the answer text: equal keys are verbatim repeats
+
+    @property
+    def retrieval_text(self) -> str:
+        """What is embedded and indexed: the span framed by its context."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    title: str
+    date: str | None
+    reference: str | None
+    section: str | None
+    question_numbers: tuple[int, ...]
+    char_start: int
+    char_end: int
+    label: str  # human-readable, e.g. "Kamerstuk 32 824, nr. 445 (21 november 2024), «Actieagenda Integratie»"
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: Chunk
+    document: DocumentMeta
+    score: float
+    rank: int
+    citation: Citation
+    duplicates: tuple[str, ...] = ()  # ids of chunks with the same answer, collapsed into this one
+    scores: dict = field(default_factory=dict, compare=False)  # per-channel scores, for debugging
+
+    def to_dict(self) -> dict:
+        c = self.chunk
+        return {
+            "id": c.id,
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "text": c.text,
+            "context": c.context or None,
+            "document": {
+                "id": self.document.id,
+                "title": self.document.title,
+                "date": self.document.date,
+                "reference": self.document.reference,
+            },
+            "section": c.section,
+            "question_numbers": list(self.citation.question_numbers),
+            "char_start": c.char_start,
+            "char_end": c.char_end,
+            "footnotes": [{"number": f.number, "text": f.text} for f in c.footnotes],
+            "duplicates": list(self.duplicates),
+            "citation": self.citation.label,
+        }
