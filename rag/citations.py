@@ -1,0 +1,55 @@
+"""Citations a person can check: document, date, Kamerstuk, "Vraag 57", section, exact span."""
+
+from __future__ import annotations
+
+from rag.types import Chunk, Citation, DocumentMeta
+
+_MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"]
+
+
+def human_date(date: str | None) -> str | None:
+    """ISO (possibly partial) → Dutch: "2013-03-05" → "5 maart 2013", "2013-12" → "december 2013"."""
+    if not date:
+        return None
+    parts = date.split("-")
+    try:
+        if len(parts) == 3:
+            return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return date
+
+
+def question_label(numbers: tuple[int, ...] | list[int]) -> str | None:
+    numbers = sorted(set(numbers))
+    if not numbers:
+        return None
+    if len(numbers) == 1:
+        return f"Vraag {numbers[0]}"
+    return "Vragen " + ", ".join(map(str, numbers[:-1])) + f" en {numbers[-1]}"
+
+
+def make_citation(chunk: Chunk, meta: DocumentMeta, extra_questions: tuple[int, ...] = ()) -> Citation:
+    numbers = tuple(sorted(set(chunk.question_numbers) | set(extra_questions)))
+    source = meta.reference or meta.title
+    when = human_date(meta.date)
+    label = source + (f" ({when})" if when else "")
+    if meta.reference:
+        label = f"{meta.title}, {label}"
+    where = question_label(numbers) if numbers else chunk.section
+    if where:
+        label += f", {where}"
+    return Citation(
+        doc_id=meta.id,
+        title=meta.title,
+        date=meta.date,
+        reference=meta.reference,
+        section=chunk.section,
+        question_numbers=numbers,
+        char_start=chunk.char_start,
+        char_end=chunk.char_end,
+        label=label,
+    )

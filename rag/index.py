@@ -1,0 +1,174 @@
+"""Index: chunks + vectors → a FAISS index on disk, published atomically with a manifest.
+
+Layout under the index folder::
+
+    current -> builds/<id>/          (a symlink, swapped with one atomic rename)
+    builds/<id>/index.faiss          vectors (L2-normalised: inner product = cosine)
+    builds/<id>/chunks.jsonl         the chunks, in vector order
+    builds/<id>/units.npy            one vector per paragraph of each chunk (for max-sim scoring)
+    builds/<id>/unit_owner.npy       the chunk each unit vector belongs to (non-decreasing)
+    builds/<id>/manifest.json        model id and hash, dimension, corpus hash, chunker version …
+
+A reader resolves ``current`` once and sees one complete build; an interrupted build leaves only
+an unreferenced folder in ``builds/`` that the next build removes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from rag.types import Chunk, DocumentMeta, Footnote
+
+INDEX_FORMAT = 2
+
+
+class IndexUnavailable(RuntimeError):
+    """The index is missing or does not fit the configuration; the message says how to rebuild."""
+
+
+REBUILD_HINT = "rebuild it with `vraagbaak index` (or `make index`)"
+
+
+@dataclass
+class StoredIndex:
+    path: Path
+    manifest: dict
+    faiss_index: faiss.Index
+    chunks: list[Chunk]
+    documents: dict[str, DocumentMeta]
+    unit_vectors: np.ndarray  # (n_units, dim)
+    unit_owner: np.ndarray  # (n_units,) chunk index, non-decreasing
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self.faiss_index.ntotal)
+        scores, ids = self.faiss_index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
+        return scores[0], ids[0]
+
+
+def _chunk_to_json(chunk: Chunk) -> dict:
+    d = dict(chunk.__dict__)
+    d["footnotes"] = [f.__dict__ for f in chunk.footnotes]
+    return d
+
+
+def _chunk_from_json(d: dict) -> Chunk:
+    d = dict(d)
+    d["footnotes"] = tuple(Footnote(**f) for f in d["footnotes"])
+    d["question_numbers"] = tuple(d["question_numbers"])
+    d["part"] = tuple(d["part"])
+    return Chunk(**d)
+
+
+def make_faiss_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
+    dim = vectors.shape[1]
+    if index_type == "flat":
+        index = faiss.IndexFlatIP(dim)  # exact; right for corpora up to ~10^5 chunks
+    elif index_type == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    else:
+        raise ValueError(f"unknown index type {index_type!r}: use 'flat' or 'hnsw'")
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def write_index(index_dir: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk],
+                documents: list[DocumentMeta], index_type: str, unit_vectors: np.ndarray,
+                unit_owner: np.ndarray) -> Path:
+    """Write a complete build, then point ``current`` at it in one atomic step."""
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    tmp = builds / f".tmp-{build_id}"
+    tmp.mkdir()
+    try:
+        faiss.write_index(make_faiss_index(vectors, index_type), str(tmp / "index.faiss"))
+        np.save(tmp / "units.npy", np.asarray(unit_vectors, dtype=np.float32))
+        np.save(tmp / "unit_owner.npy", np.asarray(unit_owner, dtype=np.int32))
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for chunk in chunks:
+                fh.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
+        (tmp / "documents.json").write_text(json.dumps([d.to_dict() for d in documents], ensure_ascii=False, indent=1))
+        full_manifest = {**manifest, "format": INDEX_FORMAT, "index_type": index_type, "count": len(chunks),
+                         "dimension": int(vectors.shape[1]), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        # The manifest goes last: a build folder without one is incomplete by definition.
+        (tmp / "manifest.json").write_text(json.dumps(full_manifest, indent=1))
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        final = builds / build_id
+        tmp.rename(final)
+        link_tmp = index_dir / f".current-{build_id}"
+        link_tmp.symlink_to(Path("builds") / build_id)
+        os.replace(link_tmp, index_dir / "current")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_dir, keep=final.name)
+    return final
+
+
+def _prune(index_dir: Path, keep: str) -> None:
+    """Remove old builds and leftovers of interrupted ones (never the one ``current`` names)."""
+    for entry in (index_dir / "builds").iterdir():
+        if entry.name != keep:
+            shutil.rmtree(entry, ignore_errors=True)
+    for entry in index_dir.glob(".current-*"):
+        entry.unlink(missing_ok=True)
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    try:
+        return json.loads((index_dir / "current" / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def check_compatible(manifest: dict, expected: dict, where: Path) -> None:
+    """Refuse an index built with another model, chunker or format: results would be garbage."""
+    problems = []
+    for key, label in (("model_hash", "embedding model"), ("chunker_version", "chunker version"),
+                       ("parser_version", "parser version"), ("format", "index format")):
+        have, want = manifest.get(key), expected.get(key)
+        if want is not None and have != want:
+            shown_have = manifest.get("model") if key == "model_hash" else have
+            shown_want = expected.get("model") if key == "model_hash" else want
+            problems.append(f"{label}: index has {shown_have!r}, configuration wants {shown_want!r}")
+    if problems:
+        raise IndexUnavailable(f"the index at {where} was built differently ({'; '.join(problems)}); {REBUILD_HINT}")
+
+
+def load_index(index_dir: Path, expected: dict) -> StoredIndex:
+    current = index_dir / "current"
+    if not current.exists():
+        raise IndexUnavailable(f"no index at {index_dir}; {REBUILD_HINT}")
+    path = current.resolve()  # resolve once: a concurrent rebuild cannot mix two builds
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"the index at {path} has no readable manifest ({exc}); {REBUILD_HINT}") from exc
+    check_compatible(manifest, {**expected, "format": INDEX_FORMAT}, path)
+    try:
+        faiss_index = faiss.read_index(str(path / "index.faiss"))
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            chunks = [_chunk_from_json(json.loads(line)) for line in fh]
+        documents = {d["id"]: DocumentMeta(**d) for d in json.loads((path / "documents.json").read_text())}
+        unit_vectors = np.load(path / "units.npy")
+        unit_owner = np.load(path / "unit_owner.npy")
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise IndexUnavailable(f"the index at {path} is damaged ({exc}); {REBUILD_HINT}") from exc
+    if faiss_index.ntotal != len(chunks):
+        raise IndexUnavailable(f"the index at {path} has {faiss_index.ntotal} vectors for {len(chunks)} chunks; {REBUILD_HINT}")
+    if len(unit_owner) != len(unit_vectors) or (len(unit_owner) and int(unit_owner.max()) >= len(chunks)):
+        raise IndexUnavailable(f"the index at {path} has inconsistent unit vectors; {REBUILD_HINT}")
+    return StoredIndex(path=path, manifest=manifest, faiss_index=faiss_index, chunks=chunks, documents=documents,
+                       unit_vectors=unit_vectors, unit_owner=unit_owner)

@@ -1,0 +1,94 @@
+"""Ingest: load → parse → chunk → embed → index, skipping everything when nothing changed."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.encoder import Encoder
+from rag.chunk import CHUNKER_VERSION, chunk_document
+from rag.config import Settings
+from rag.corpus import load_corpus
+from rag.index import read_manifest, write_index
+from rag.parse import PARSER_VERSION, parse_document
+from rag.types import Chunk, Document, ParsedDocument
+
+
+@dataclass
+class BuildReport:
+    status: str  # "built" | "up-to-date"
+    path: Path
+    documents: int
+    chunks: int
+    embedded: int  # chunks that had to be embedded (not in the cache)
+    seconds: float
+
+
+def corpus_hash(corpus_dir: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(Path(corpus_dir).iterdir()):
+        if f.is_file() and f.suffix in {".txt", ".json"}:
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def embedding_input(chunk: Chunk) -> str:
+    """What the embedding model sees for one chunk. Measured on dev: EmbeddingGemma's title slot
+    filled with the document title ranked worse (R@5 0.83) than "title: none" (0.89)."""
+    return chunk.retrieval_text
+
+
+def chunk_units(chunk: Chunk, parsed: ParsedDocument) -> list[str]:
+    """The paragraphs (questions, answer paragraphs) inside a chunk, scored one by one so a
+    precise fact is not diluted by the rest of a long chunk."""
+    units = [b.text for b in parsed.blocks
+             if b.kind in ("paragraph", "question", "answer") and chunk.char_start <= b.start and b.end <= chunk.char_end]
+    return units or [chunk.text]
+
+
+def chunk_corpus(documents: list[Document]) -> tuple[list[Chunk], list[list[str]]]:
+    """All chunks of the corpus, and for each the texts of its units."""
+    chunks: list[Chunk] = []
+    units: list[list[str]] = []
+    for doc in documents:
+        parsed = parse_document(doc)
+        for chunk in chunk_document(parsed):
+            chunks.append(chunk)
+            units.append(chunk_units(chunk, parsed))
+    return chunks, units
+
+
+def expected_manifest(settings: Settings, encoder_hash: str) -> dict:
+    return {
+        "model": settings.embedding_model,
+        "model_hash": encoder_hash,
+        "chunker_version": CHUNKER_VERSION,
+        "parser_version": PARSER_VERSION,
+    }
+
+
+def build_index(settings: Settings, encoder: Encoder | None = None, force: bool = False,
+                progress: bool | None = None) -> BuildReport:
+    started = time.perf_counter()
+    corpus_dir = Path(settings.corpus_dir)
+    documents = load_corpus(corpus_dir)  # fails early, with a clear message, on a bad corpus
+    encoder = encoder or Encoder(settings)
+    wanted = {**expected_manifest(settings, encoder.model_hash), "corpus_hash": corpus_hash(corpus_dir),
+              "index_type": settings.index_type}
+    current = read_manifest(settings.index_dir)
+    if not force and current and all(current.get(k) == v for k, v in wanted.items()):
+        return BuildReport("up-to-date", settings.index_dir / "current", len(documents), current.get("count", 0), 0,
+                           time.perf_counter() - started)
+    chunks, units = chunk_corpus(documents)
+    unit_texts = [u for chunk_units_ in units for u in chunk_units_]
+    unit_owner = np.array([i for i, chunk_units_ in enumerate(units) for _ in chunk_units_], dtype=np.int32)
+    # One encode call for chunks and units: the cache and the progress bar see all the work.
+    vectors, embedded = encoder.encode_documents([embedding_input(c) for c in chunks] + unit_texts, progress=progress)
+    chunk_vectors, unit_vectors = vectors[: len(chunks)], vectors[len(chunks):]
+    path = write_index(settings.index_dir, {k: v for k, v in wanted.items() if k != "index_type"}, chunk_vectors,
+                       chunks, [d.meta for d in documents], settings.index_type, unit_vectors, unit_owner)
+    return BuildReport("built", path, len(documents), len(chunks), embedded, time.perf_counter() - started)

@@ -1,0 +1,127 @@
+"""Retrieve and fuse: query → ranked Passages with citations.
+
+Dense cosine similarity (EmbeddingGemma, multilingual: English questions find Dutch text) is the
+backbone, scored twice: the whole chunk, and its best single paragraph (max-sim over the chunk's
+units), blended by ``unit_weight`` — a precise fact in a long answer is otherwise diluted. BM25 over Dutch stems is added as a weighted, normalised bonus — plain RRF was
+measured to hurt here (MODELS.md), so the weight is set by measurement on the dev set
+(``VRAAGBAAK_LEXICAL_WEIGHT``; 0 turns the channel off). Answers repeated verbatim under several
+questions are collapsed into one passage that cites every question number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.citations import make_citation
+from rag.index import StoredIndex
+from rag.lexical import BM25
+from rag.types import Chunk, Passage
+
+
+@dataclass(frozen=True)
+class Filters:
+    doc_ids: tuple[str, ...] | None = None
+    date_from: str | None = None  # ISO, possibly partial; compared on the document's date
+    date_to: str | None = None
+
+    def admits(self, doc_id: str, date: str | None) -> bool:
+        if self.doc_ids and doc_id not in self.doc_ids:
+            return False
+        if self.date_from or self.date_to:
+            if not date:
+                return False  # undated documents cannot be shown to fall in a range
+            # A partial date covers a period: "2013" runs from 2013-01-01 to 2013-12-31.
+            first, last = (date + "-01-01")[:10], (date + "-12-31")[:10]
+            if self.date_from and last < (self.date_from + "-01-01")[:10]:
+                return False
+            if self.date_to and first > (self.date_to + "-12-31")[:10]:
+                return False
+        return True
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    return np.zeros_like(x) if hi - lo < 1e-9 else (x - lo) / (hi - lo)
+
+
+class Retriever:
+    def __init__(self, index: StoredIndex, encoder, lexical_weight: float = 0.0, unit_weight: float = 0.0):
+        self.index = index
+        self.encoder = encoder
+        self.lexical_weight = lexical_weight
+        self.unit_weight = unit_weight
+        owner = index.unit_owner
+        # Units are stored chunk by chunk: the start of each chunk's run, for np.maximum.reduceat.
+        self._unit_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.array([], int)
+        self._unit_chunks = owner[self._unit_starts] if len(owner) else np.array([], int)
+        self.chunks: list[Chunk] = index.chunks
+        titles = {d.id: d.title for d in index.documents.values()}
+        self.bm25 = BM25([f"{titles.get(c.doc_id, '')} {c.section or ''} {c.retrieval_text}" for c in self.chunks])
+        self._dates = [index.documents[c.doc_id].date if c.doc_id in index.documents else None for c in self.chunks]
+
+    def scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(dense cosine, lexical BM25) for every chunk, in index order."""
+        qv = self.encoder.encode_query(query) if query_vector is None else query_vector
+        n = len(self.chunks)
+        dense = np.full(n, -1.0, dtype=np.float32)
+        k = n if self.index.faiss_index.ntotal <= 20000 else 1000
+        sims, ids = self.index.search(qv, k)
+        valid = ids >= 0
+        dense[ids[valid]] = sims[valid]
+        if self.unit_weight > 0 and len(self._unit_starts):
+            best_unit = np.full(n, -1.0, dtype=np.float32)
+            best_unit[self._unit_chunks] = np.maximum.reduceat(self.index.unit_vectors @ qv, self._unit_starts)
+            dense = (1 - self.unit_weight) * dense + self.unit_weight * np.maximum(dense, best_unit)
+        lexical = self.bm25.scores(query) if self.lexical_weight > 0 else np.zeros(n, dtype=np.float32)
+        return dense, lexical
+
+    def fuse(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        if self.lexical_weight <= 0 or float(lexical.max()) <= 0:
+            return dense
+        # Lexical evidence moves a chunk up by at most `lexical_weight` cosine points.
+        return dense + self.lexical_weight * _minmax(lexical)
+
+    def search(self, query: str, top_k: int = 5, filters: Filters | None = None,
+               query_vector: np.ndarray | None = None) -> list[Passage]:
+        dense, lexical = self.scores(query, query_vector)
+        fused = self.fuse(dense, lexical)
+        order = np.argsort(-fused, kind="stable")
+        passages: list[Passage] = []
+        by_answer: dict[str, int] = {}
+        seen_text: dict[str, int] = {}
+        extra_questions: dict[int, set[int]] = {}
+        duplicates: dict[int, list[str]] = {}
+        for i in order:
+            chunk = self.chunks[i]
+            if filters and not filters.admits(chunk.doc_id, self._dates[i]):
+                continue
+            # Collapse verbatim repeats: the same answer text under other questions, or the same span text.
+            key = (chunk.doc_id, chunk.answer_key) if chunk.answer_key else None
+            text_key = " ".join(chunk.text.lower().split())
+            keeper = by_answer.get(key) if key else None
+            if keeper is None:
+                keeper = seen_text.get(text_key)
+            if keeper is not None:
+                extra_questions[keeper].update(chunk.question_numbers)
+                duplicates[keeper].append(chunk.id)
+                continue
+            if len(passages) >= top_k:
+                continue  # keep scanning only to gather the duplicates of the passages we return
+            slot = len(passages)
+            if key:
+                by_answer[key] = slot
+            seen_text[text_key] = slot
+            extra_questions[slot] = set()
+            duplicates[slot] = []
+            meta = self.index.documents[chunk.doc_id]
+            passages.append(Passage(chunk=chunk, document=meta, score=float(fused[i]), rank=slot + 1,
+                                    citation=make_citation(chunk, meta),
+                                    scores={"dense": float(dense[i]), "lexical": float(lexical[i])}))
+        return [
+            Passage(chunk=p.chunk, document=p.document, score=p.score, rank=p.rank,
+                    citation=make_citation(p.chunk, p.document, tuple(extra_questions[s])),
+                    duplicates=tuple(duplicates[s]), scores=p.scores)
+            for s, p in enumerate(passages)
+        ]

@@ -1,0 +1,68 @@
+"""The service functions the CLI, the API and the eval harness all call."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from embeddings.encoder import Encoder
+from rag.config import Settings, load_settings
+from rag.index import StoredIndex, load_index
+from rag.ingest import build_index, expected_manifest
+from rag.retrieve import Filters, Retriever
+from rag.types import Passage
+
+
+class QueryError(ValueError):
+    """A question the service cannot take as given; the message says why."""
+
+
+def validate_query(query: str, max_chars: int) -> str:
+    """The question, stripped; QueryError if it is empty or too long. Needs no model or index."""
+    if not isinstance(query, str) or not query.strip():
+        raise QueryError("the question is empty; type a question, e.g. \"Waarom is de WOM ingetrokken?\"")
+    if len(query) > max_chars:
+        raise QueryError(f"the question is {len(query)} characters long; the limit is {max_chars}")
+    return query.strip()
+
+
+@dataclass
+class SearchResult:
+    query: str
+    passages: list[Passage]
+    took_ms: float
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "results": [p.to_dict() for p in self.passages], "took_ms": round(self.took_ms, 1)}
+
+
+class Vraagbaak:
+    """One loaded model and index; cheap to query many times (the model loads once)."""
+
+    def __init__(self, settings: Settings, encoder: Encoder, index: StoredIndex):
+        self.settings = settings
+        self.encoder = encoder
+        self.index = index
+        self.retriever = Retriever(index, encoder, lexical_weight=settings.lexical_weight,
+                                   unit_weight=settings.unit_weight)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, build_if_missing: bool = False) -> "Vraagbaak":
+        settings = settings or load_settings()
+        encoder = Encoder(settings)
+        if build_if_missing:
+            build_index(settings, encoder)
+        index = load_index(settings.index_dir, expected_manifest(settings, encoder.model_hash))
+        return cls(settings, encoder, index)
+
+    def validate(self, query: str) -> str:
+        return validate_query(query, self.settings.max_query_chars)
+
+    def search(self, query: str, top_k: int | None = None, filters: Filters | None = None) -> SearchResult:
+        started = time.perf_counter()
+        query = self.validate(query)
+        top_k = top_k or self.settings.top_k
+        if top_k < 1:
+            raise QueryError("top_k must be at least 1")
+        passages = self.retriever.search(query, top_k=top_k, filters=filters)
+        return SearchResult(query=query, passages=passages, took_ms=(time.perf_counter() - started) * 1000)
