@@ -10,6 +10,7 @@ questions are collapsed into one passage that cites every question number.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,21 @@ class Filters:
         return True
 
 
+NEAR_DUPLICATE = 0.8  # share of the smaller passage's word 4-grams found in the larger one
+_MIN_SHINGLES = 15  # tiny passages (a heading's worth) are never called duplicates
+
+
+def _shingles(text: str) -> frozenset:
+    words = re.findall(r"\w+", text.lower())
+    return frozenset(tuple(words[i:i + 4]) for i in range(max(1, len(words) - 3)))
+
+
+def near_duplicate(a: frozenset, b: frozenset) -> bool:
+    if min(len(a), len(b)) < _MIN_SHINGLES:
+        return a == b
+    return len(a & b) / min(len(a), len(b)) >= NEAR_DUPLICATE
+
+
 def _minmax(x: np.ndarray) -> np.ndarray:
     lo, hi = float(x.min()), float(x.max())
     return np.zeros_like(x) if hi - lo < 1e-9 else (x - lo) / (hi - lo)
@@ -59,6 +75,7 @@ class Retriever:
         self.chunks: list[Chunk] = index.chunks
         titles = {d.id: d.title for d in index.documents.values()}
         self.bm25 = BM25([f"{titles.get(c.doc_id, '')} {c.section or ''} {c.retrieval_text}" for c in self.chunks])
+        self._shingles = [_shingles(c.text) for c in self.chunks]
         self._dates = [index.documents[c.doc_id].date if c.doc_id in index.documents else None for c in self.chunks]
 
     def scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -89,20 +106,20 @@ class Retriever:
         fused = self.fuse(dense, lexical)
         order = np.argsort(-fused, kind="stable")
         passages: list[Passage] = []
-        by_answer: dict[str, int] = {}
-        seen_text: dict[str, int] = {}
+        by_answer: dict[tuple, int] = {}
+        kept: list[int] = []  # chunk index of each passage slot
         extra_questions: dict[int, set[int]] = {}
         duplicates: dict[int, list[str]] = {}
         for i in order:
             chunk = self.chunks[i]
             if filters and not filters.admits(chunk.doc_id, self._dates[i]):
                 continue
-            # Collapse verbatim repeats: the same answer text under other questions, or the same span text.
+            # Collapse repeats: the same answer under other questions, or a near-identical passage.
             key = (chunk.doc_id, chunk.answer_key) if chunk.answer_key else None
-            text_key = " ".join(chunk.text.lower().split())
             keeper = by_answer.get(key) if key else None
             if keeper is None:
-                keeper = seen_text.get(text_key)
+                keeper = next((slot for slot, j in enumerate(kept)
+                               if near_duplicate(self._shingles[i], self._shingles[j])), None)
             if keeper is not None:
                 extra_questions[keeper].update(chunk.question_numbers)
                 duplicates[keeper].append(chunk.id)
@@ -112,7 +129,7 @@ class Retriever:
             slot = len(passages)
             if key:
                 by_answer[key] = slot
-            seen_text[text_key] = slot
+            kept.append(i)
             extra_questions[slot] = set()
             duplicates[slot] = []
             meta = self.index.documents[chunk.doc_id]
