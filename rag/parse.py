@@ -420,17 +420,20 @@ def _build(doc: Document, pieces, footnote_text: dict[int, str]) -> ParsedDocume
     blocks: list[Block] = []
     footnotes: list[Footnote] = []
     pos = 0
+
+    def squeeze(s: str) -> str:
+        return re.sub(r"[ ]{2,}", " ", s).lstrip()
+
     for kind, text, section, numbers in pieces:
-        clean = ""
-        last = 0
-        for m in _SENTINEL_RE.finditer(text):
-            clean += text[last:m.start()]
-            n = int(m.group(1))
+        segments = _SENTINEL_RE.split(text)  # text, number, text, number, …, text
+        clean = squeeze("".join(segments[0::2])).strip()
+        # The block starts after its "\n\n" separator; a marker sits where its cleaned prefix ends.
+        start = pos + (2 if parts and clean else 0)
+        for k in range(1, len(segments), 2):
+            n = int(segments[k])
             if n in footnote_text:
-                footnotes.append(Footnote(number=n, text=footnote_text[n], offset=pos + len(clean.rstrip())))
-            last = m.end()
-        clean += text[last:]
-        clean = re.sub(r"[ ]{2,}", " ", clean).strip()
+                at = min(len(squeeze("".join(segments[0:k:2])).rstrip()), len(clean))
+                footnotes.append(Footnote(number=n, text=footnote_text[n], offset=start + at))
         if not clean:
             continue
         if parts:
