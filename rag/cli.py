@@ -1,0 +1,368 @@
+"""The ``vraagbaak`` command: build the index and search it from a terminal or a script.
+
+    vraagbaak index [--corpus DIR] [--force]
+    vraagbaak search "Waarom is de WOM ingetrokken?" [--top-k 5] [--json] [--doc ID] [--from DATE] [--to DATE]
+    vraagbaak search --queries-file questions.txt --json      # batch: one JSON line per question
+
+Errors are one line on stderr and an exit status, never a traceback: 2 for bad input (a question,
+a file, an option, the corpus), 1 for anything else (model, index, disk).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports transformers / huggingface_hub: they read these at import time.
+# setdefault, so a developer can still ask for their output (e.g. TRANSFORMERS_VERBOSITY=info).
+for _name, _value in (
+    ("TRANSFORMERS_VERBOSITY", "error"),
+    ("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1"),
+    ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),  # the "Loading weights" bar; the embedding bar is plain tqdm
+    ("TOKENIZERS_PARALLELISM", "false"),
+):
+    os.environ.setdefault(_name, _value)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+import warnings  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+PREVIEW_CHARS = 600  # of each passage in the human-readable output, unless --full
+DEMO_QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
+
+
+class InputError(ValueError):
+    """Bad input from the command line or a file the user named (exit status 2)."""
+
+
+# ---------------------------------------------------------------- argument parsing
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _iso_date(text: str) -> str:
+    """YYYY, YYYY-MM or YYYY-MM-DD, checked to be a real date."""
+    m = _DATE.match(text.strip())
+    try:
+        if not m:
+            raise ValueError
+        year, month, day = int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)
+        date(year, month, day)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD") from None
+    return text.strip()
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=min(shutil.get_terminal_size((80, 24)).columns, 80) - 2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vraagbaak",
+        description="Vraagbaak: find the passages in Dutch government documents that answer a question, "
+                    "with citations. Questions may be Dutch or English.",
+        epilog="Configuration comes from VRAAGBAAK_* environment variables (see README.md), e.g. "
+               "VRAAGBAAK_INDEX_DIR, VRAAGBAAK_CORPUS_DIR, VRAAGBAAK_TOP_K. "
+               "Run 'vraagbaak COMMAND --help' for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "index",
+        help="build (or refresh) the search index from the corpus",
+        description=_wrap("Load, parse, chunk and embed the corpus, and publish a new index atomically. "
+                          "Does nothing when the index already matches the corpus, model and chunker; only "
+                          "passages not in the embedding cache are embedded."),
+        epilog="examples:\n  vraagbaak index\n  vraagbaak index --corpus ~/mijn-documenten --force",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--corpus", type=Path, metavar="DIR",
+                   help="folder of .txt documents (with manifest.json or <name>.json sidecars); "
+                        "default: VRAAGBAAK_CORPUS_DIR or data/corpus")
+    p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    p.set_defaults(func=cmd_index)
+
+    s = sub.add_parser(
+        "search",
+        help="find the passages that answer a question",
+        description=_wrap("Search the index for the passages that best answer a question and print them "
+                          "with their citations. Builds the index first if there is none (or it is out of "
+                          "date)."),
+        epilog=textwrap.dedent(f"""\
+            examples:
+              vraagbaak search "{DEMO_QUESTION}"
+              vraagbaak search "Why was the WOM withdrawn?" --top-k 3 --json
+              vraagbaak search "participatieverklaring" --from 2013 --to 2013-12-31
+              vraagbaak search "Actieagenda" --doc kst-32824-445 --doc vragen-actieagenda-integratie-2024
+
+            batch mode (--queries-file FILE, or - for stdin):
+              one question per line; the model loads once. Every input line gives exactly one
+              output (one JSON object per line with --json), in input order, with its "line"
+              number. A blank or too-long line gives {{"line": N, "query": ..., "error": ...}}
+              instead of results and does not stop the batch; the exit status is then 2."""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("query", nargs="?", metavar="QUESTION", help="the question, in Dutch or English (quote it)")
+    s.add_argument("-k", "--top-k", type=_positive_int, metavar="K",
+                   help="number of passages to return (default: VRAAGBAAK_TOP_K or 5)")
+    s.add_argument("--json", action="store_true",
+                   help="print JSON: {query, results, took_ms} (batch: one object per line)")
+    s.add_argument("--doc", action="append", metavar="DOC_ID", dest="docs",
+                   help="only search this document (repeat for several); ids are in data/corpus/manifest.json")
+    s.add_argument("--from", type=_iso_date, metavar="DATE", dest="date_from",
+                   help="only documents dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD); "
+                        "undated documents are left out when a date filter is given")
+    s.add_argument("--to", type=_iso_date, metavar="DATE", dest="date_to",
+                   help="only documents dated on or before DATE")
+    s.add_argument("-f", "--queries-file", metavar="FILE",
+                   help="batch mode: read one question per line from FILE ('-' for stdin)")
+    s.add_argument("--full", action="store_true",
+                   help=f"print whole passages and their footnotes (default: the first ~{PREVIEW_CHARS} characters)")
+    s.set_defaults(func=cmd_search)
+
+    v = sub.add_parser(
+        "serve",
+        help="HTTP API (not available yet)",
+        description="The HTTP API is not part of this version; use 'vraagbaak search' (or --json) meanwhile.",
+    )
+    v.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    v.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    v.set_defaults(func=cmd_serve)
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        return version("vraagbaak")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _note(message: str) -> None:
+    print(f"vraagbaak: {message}", file=sys.stderr, flush=True)
+
+
+def _settings(**overrides):
+    from rag.config import load_settings
+
+    try:
+        return load_settings(**overrides)
+    except ValueError as exc:  # a malformed VRAAGBAAK_* variable
+        raise InputError(str(exc)) from exc
+
+
+def _open_service(settings):
+    from rag.index import read_manifest
+    from rag.service import Vraagbaak
+
+    if read_manifest(settings.index_dir) is None:
+        _note(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} first "
+              "(the first build embeds every passage: a few minutes on a CPU)")
+    return Vraagbaak.open(settings, build_if_missing=True)
+
+
+def _read_queries(name: str) -> list[str]:
+    """The lines of the queries file (or stdin for '-'), as UTF-8 text."""
+    from rag.corpus import read_text  # its CorpusError says what is wrong with the file (exit 2)
+
+    if name != "-":
+        if Path(name).is_dir():
+            raise InputError(f"queries file {name} is a folder; give a text file with one question per line")
+        return read_text(Path(name)).splitlines()
+    try:
+        return sys.stdin.buffer.read().decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"standard input is not UTF-8 text (invalid byte at position {exc.start})") from None
+
+
+def _filters(args, service):
+    from rag.retrieve import Filters
+
+    docs = tuple(dict.fromkeys(args.docs or ()))
+    unknown = [d for d in docs if d not in service.index.documents]
+    if unknown:
+        raise InputError(f"unknown document id(s): {', '.join(unknown)}; "
+                         f"known: {', '.join(sorted(service.index.documents))}")
+    if not (docs or args.date_from or args.date_to):
+        return None
+    return Filters(doc_ids=docs or None, date_from=args.date_from, date_to=args.date_to)
+
+
+def _dumps(obj, indent=None) -> str:
+    utf8 = (getattr(sys.stdout, "encoding", "") or "").lower().replace("-", "") == "utf8"
+    return json.dumps(obj, ensure_ascii=not utf8, indent=indent)
+
+
+def _preview(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + " …"
+
+
+def format_results(result: dict, full: bool = False, width: int | None = None) -> str:
+    """Human-readable: rank, score and citation, then the passage indented and wrapped."""
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 100)
+    if not result["results"]:
+        return "no passages found (check --doc / --from / --to)\n"
+    # Never break at a hyphen: "LOM-organisaties" split over two lines reads like a parsing fault.
+    wrap = textwrap.TextWrapper(width=width, break_on_hyphens=False, break_long_words=False)
+    out = []
+    for r in result["results"]:
+        head = f"{r['rank']:>2}. [{r['score']:.3f}] "
+        wrap.initial_indent, wrap.subsequent_indent = "", " " * len(head)
+        out.append(wrap.fill(head + r["citation"]))
+        text = r["text"] if full else _preview(r["text"], PREVIEW_CHARS)
+        wrap.initial_indent = wrap.subsequent_indent = "     "
+        out.extend(wrap.fill(line) for line in text.split("\n") if line.strip())
+        if full:
+            wrap.subsequent_indent = "         "
+            out.extend(wrap.fill(f"[{note['number']}] {note['text']}") for note in r.get("footnotes", []))
+        out.append("")
+    out.append(f"({len(result['results'])} passages in {result['took_ms']:.0f} ms)")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_index(args) -> int:
+    from rag.ingest import build_index
+    from rag.index import read_manifest
+
+    settings = _settings(corpus_dir=args.corpus)
+    if read_manifest(settings.index_dir) is None:
+        _note(f"building a new index in {settings.index_dir} (the first build embeds every passage: "
+              "a few minutes on a CPU)")
+    report = build_index(settings, force=args.force)
+    print(f"index {report.status}: {report.documents} documents, {report.chunks} chunks, "
+          f"{report.embedded} newly embedded, {report.seconds:.1f} s ({report.path})")
+    return EXIT_OK
+
+
+def cmd_search(args) -> int:
+    from rag.service import QueryError, validate_query
+
+    settings = _settings()
+    # Everything that can be checked without the model is checked before it loads.
+    if args.date_from and args.date_to and (args.date_from + "-01-01")[:10] > (args.date_to + "-12-31")[:10]:
+        raise InputError(f"--from {args.date_from} is after --to {args.date_to}")
+    if args.queries_file is not None:
+        if args.query is not None:
+            raise InputError("give a QUESTION or --queries-file, not both")
+        lines = _read_queries(args.queries_file)
+        if not lines:
+            raise InputError(f"{args.queries_file} holds no questions (one question per line)")
+        batch = []
+        for n, line in enumerate(lines, start=1):
+            try:
+                batch.append((n, line, validate_query(line, settings.max_query_chars), None))
+            except QueryError as exc:
+                batch.append((n, line, None, str(exc)))
+    else:
+        if args.query is None:
+            raise InputError('give a question, e.g. vraagbaak search "Waarom is de WOM ingetrokken?" '
+                             "(or --queries-file FILE)")
+        validate_query(args.query, settings.max_query_chars)
+
+    service = filters = None  # not needed when every line of a batch is already refused
+    if args.queries_file is None or any(error is None for *_, error in batch):
+        service = _open_service(settings)
+        filters = _filters(args, service)
+        service.encoder.model  # load the model now, so took_ms measures the search alone
+
+    if args.queries_file is None:
+        result = service.search(args.query, top_k=args.top_k, filters=filters).to_dict()
+        sys.stdout.write(_dumps(result, indent=2) + "\n" if args.json else format_results(result, args.full))
+        return EXIT_OK
+
+    failed = 0
+    for n, line, query, error in batch:
+        if error is None:
+            obj = {"line": n, **service.search(query, top_k=args.top_k, filters=filters).to_dict()}
+        else:
+            failed += 1
+            obj = {"line": n, "query": line, "error": error}
+        if args.json:
+            sys.stdout.write(_dumps(obj) + "\n")
+        else:
+            sys.stdout.write(f"== {n}: {obj['query']}\n")
+            sys.stdout.write(f"   error: {error}\n\n" if error else format_results(obj, args.full) + "\n")
+        sys.stdout.flush()
+    if failed:
+        _note(f"{failed} of {len(batch)} lines were not searched "
+              f"(see the error {'objects' if args.json else 'lines'})")
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    _note("'serve' is not available yet: the HTTP API is a separate piece of work. "
+          "Meanwhile use 'vraagbaak search QUESTION --json'.")
+    return EXIT_ERROR
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    if not sys.warnoptions:  # python -W / PYTHONWARNINGS still win
+        warnings.simplefilter("ignore")
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")  # a non-UTF-8 terminal degrades, never crashes
+    args = build_parser().parse_args(argv)
+
+    from embeddings.encoder import EncoderError
+    from embeddings.fetch import FetchError
+    from rag.corpus import CorpusError
+    from rag.index import IndexUnavailable
+    from rag.service import QueryError
+
+    try:
+        return args.func(args)
+    except (InputError, CorpusError, QueryError, UnicodeDecodeError) as exc:
+        _note(f"error: {exc}")
+        return EXIT_USAGE
+    except (EncoderError, FetchError) as exc:
+        _note(f"error: {exc}\n(the model comes from `make setup`, or `python -m embeddings.fetch embeddinggemma-300m`)")
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except (IndexUnavailable, OSError) as exc:
+        _note(f"error: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _note("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
