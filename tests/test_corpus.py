@@ -1,0 +1,105 @@
+"""corpus: the corpus folder → Documents with metadata from the manifest, a sidecar, or the file itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from rag.config import PROJECT_ROOT
+from rag.corpus import CorpusError, load_corpus
+
+CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
+
+
+def test_manifest_gives_real_metadata(documents):
+    assert set(documents) == {
+        "ek-nma-intrekking-wom-2013", "brief-2013-0000024260", "kst-32824-445",
+        "voortgang-agenda-integratie-2013", "vragen-actieagenda-integratie-2024",
+    }
+    meta = documents["kst-32824-445"].meta
+    assert meta.reference == "Kamerstuk 32 824, nr. 445"
+    assert meta.date == "2024-11-21"
+    assert meta.file == "002_f877f26f7fba8e26.txt"
+    assert meta.title.startswith("Brief over contacten")
+    assert documents["vragen-actieagenda-integratie-2024"].meta.date is None
+    assert all(d.raw_text and "\r" not in d.raw_text for d in documents.values())
+
+
+def test_dropped_in_files_with_and_without_sidecar(tmp_path):
+    shutil.copy(CORPUS_DIR / "002_f877f26f7fba8e26.txt", tmp_path / "002_f877f26f7fba8e26.txt")
+    (tmp_path / "manifest.json").write_text(json.dumps({"documents": [
+        {"file": "002_f877f26f7fba8e26.txt", "id": "kst-32824-445", "title": "Brief", "date": "2024-11-21"}]}))
+    (tmp_path / "Nieuwe Brief 2025.txt").write_text("\n  Kabinetsreactie op het advies\n\nDe tekst.\n",
+                                                    encoding="utf-8")
+    (tmp_path / "notitie.txt").write_text("Een notitie.\r\nTweede regel.\r\n", encoding="utf-8")
+    (tmp_path / "notitie.json").write_text(json.dumps(
+        {"title": "Notitie over inburgering", "date": "2025-02", "reference": "Kamerstuk 1, nr. 2"}))
+
+    docs = {d.meta.id: d for d in load_corpus(tmp_path)}
+    assert set(docs) == {"kst-32824-445", "nieuwe-brief-2025", "notitie"}
+    plain = docs["nieuwe-brief-2025"].meta
+    assert (plain.title, plain.date, plain.file) == ("Kabinetsreactie op het advies", None, "Nieuwe Brief 2025.txt")
+    side = docs["notitie"].meta
+    assert (side.title, side.date, side.reference, side.file) == (
+        "Notitie over inburgering", "2025-02", "Kamerstuk 1, nr. 2", "notitie.txt")
+    assert docs["notitie"].raw_text == "Een notitie.\nTweede regel.\n"  # CRLF normalised
+
+
+def test_sidecar_can_set_the_id_and_is_checked(tmp_path):
+    (tmp_path / "a.txt").write_text("Tekst.\n", encoding="utf-8")
+    (tmp_path / "a.json").write_text(json.dumps({"id": "mijn-id", "title": "A"}))
+    assert [d.meta.id for d in load_corpus(tmp_path)] == ["mijn-id"]
+    (tmp_path / "a.json").write_text(json.dumps({"title": "A", "datum": "2024"}))
+    with pytest.raises(CorpusError, match="unknown metadata field.*datum"):
+        load_corpus(tmp_path)
+    (tmp_path / "a.json").write_text("{not json")
+    with pytest.raises(CorpusError, match="a.json is not valid JSON"):
+        load_corpus(tmp_path)
+
+
+def test_non_utf8_file_is_a_clear_error(tmp_path):
+    (tmp_path / "oud.txt").write_bytes("Café in één regel.\n".encode("cp1252"))
+    with pytest.raises(CorpusError) as info:
+        load_corpus(tmp_path)
+    message = str(info.value)
+    assert "oud.txt" in message and "not UTF-8" in message and "iconv" in message
+
+
+def test_missing_or_empty_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(CorpusError, match="does not exist"):
+        load_corpus(tmp_path / "nergens")
+    with pytest.raises(CorpusError, match=r"no \.txt documents"):
+        load_corpus(tmp_path)
+
+
+def test_manifest_naming_a_missing_file_or_duplicate_ids(tmp_path):
+    (tmp_path / "a.txt").write_text("A.\n", encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps({"documents": [
+        {"file": "a.txt", "id": "x", "title": "A"}, {"file": "weg.txt", "id": "y", "title": "Weg"}]}))
+    with pytest.raises(CorpusError, match="weg.txt"):
+        load_corpus(tmp_path)
+    (tmp_path / "b.txt").write_text("B.\n", encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps({"documents": [
+        {"file": "a.txt", "id": "x", "title": "A"}, {"file": "b.txt", "id": "x", "title": "B"}]}))
+    with pytest.raises(CorpusError, match="duplicate document id"):
+        load_corpus(tmp_path)
+
+
+def test_a_dropped_in_document_is_indexed_and_found(tmp_path, small_corpus, service):
+    """End to end with the real model: drop a .txt in a corpus folder, build, search it."""
+    from rag.config import load_settings
+    from rag.index import load_index
+    from rag.ingest import build_index, expected_manifest
+    from rag.service import Vraagbaak
+
+    settings = load_settings(corpus_dir=small_corpus, index_dir=tmp_path / "index")
+    report = build_index(settings, encoder=service.encoder)
+    assert (report.status, report.documents) == ("built", 1)
+    small = Vraagbaak(settings, service.encoder,
+                      load_index(settings.index_dir, expected_manifest(settings, service.encoder.model_hash)))
+    result = small.search("Why are there more bicycle parking spaces at train stations?", top_k=1)
+    top = result.passages[0]
+    assert top.document.id == "fietsbrief" and "fietsenstallingen" in top.chunk.text
+    assert top.citation.label.startswith("Brief over fietsparkeren (1 maart 2025)")

@@ -1,0 +1,60 @@
+"""eval.metrics: the quote-matching rule and the ranking metrics, on cases small enough to do by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from eval import metrics
+
+
+def test_contains_ignores_case_punctuation_whitespace_and_hyphenation():
+    passage = "Over de ontwikkeling van de participatie-\nverklaring is op 19 december 2013 een brief gezonden."
+    assert metrics.contains(passage, "Over de ontwikkeling van \nde participatieverklaring is op 19 december")
+    assert metrics.contains(passage, "PARTICIPATIEVERKLARING, IS OP 19-december")
+    assert metrics.contains("«Etnisch profileren» is…", "etnisch profileren is")
+    assert not metrics.contains(passage, "20 december 2013")
+    assert not metrics.contains(passage, "")
+    assert not metrics.contains(passage, " .,;- ")  # nothing left to match
+
+
+def test_normalise_keeps_letters_and_digits_of_any_script():
+    assert metrics.normalise("Één café, 2013–2014!") == "ééncafé20132014"
+
+
+def test_relevance_marks_the_quotes_each_passage_contains():
+    rel = metrics.relevance(["Alpha beta.", "Gamma; delta", "beta gamma"], ["alpha", "DELTA", "zeta"])
+    assert rel == [{0}, {1}, set()]
+
+
+REL = [set(), {0}, set(), {0, 1}]  # two gold quotes: the first found at rank 2, the second at rank 4
+
+
+@pytest.mark.parametrize("k, recall, hit", [(1, 0.0, 0.0), (2, 0.5, 1.0), (3, 0.5, 1.0), (4, 1.0, 1.0), (10, 1.0, 1.0)])
+def test_recall_and_hit_at_k(k, recall, hit):
+    assert metrics.recall_at_k(REL, 2, k) == recall
+    assert metrics.hit_at_k(REL, k) == hit
+
+
+def test_reciprocal_rank():
+    assert metrics.reciprocal_rank(REL) == 0.5
+    assert metrics.reciprocal_rank([{0}]) == 1.0
+    assert metrics.reciprocal_rank([set(), set()]) == 0.0
+
+
+def test_ndcg_counts_each_quote_once():
+    # Gains at rank 2 (quote 0) and rank 4 (quote 1, new); quote 0 again at rank 4 adds nothing.
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    ideal = 1 / math.log2(2) + 1 / math.log2(3)
+    assert metrics.ndcg_at_k(REL, 2, 10) == pytest.approx(dcg / ideal)
+    assert metrics.ndcg_at_k(REL, 2, 10) == pytest.approx(0.65092, abs=1e-5)
+    assert metrics.ndcg_at_k([{0}, {0}], 1, 10) == 1.0  # a repeat is no new gain, and no loss
+    assert metrics.ndcg_at_k(REL, 2, 3) == pytest.approx((1 / math.log2(3)) / ideal)
+
+
+def test_edge_cases():
+    assert metrics.recall_at_k([], 1, 5) == 0.0
+    assert metrics.recall_at_k(REL, 0, 5) == 0.0
+    assert metrics.ndcg_at_k([], 0, 10) == 0.0
+    assert metrics.hit_at_k([], 5) == 0.0
