@@ -8,6 +8,7 @@ Document vectors are cached by content hash in SQLite, so a rebuild re-embeds on
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import sys
@@ -82,6 +83,7 @@ class Encoder:
         self.name = settings.embedding_model
         self.path, self.model_hash = resolve_model(self.name, settings)
         self._model = None
+        self._prompts: dict | None = None
         self._lock = threading.Lock()
         self.cache = EmbeddingCache(settings.embedding_cache_dir / f"{self.model_hash[:16]}.sqlite")
 
@@ -110,8 +112,19 @@ class Encoder:
     def dimension(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())
 
+    @property
+    def prompts(self) -> dict:
+        """The model's prompts, read from its folder when local, so cached work never loads the model."""
+        if self._prompts is None:
+            config = Path(self.path) / "config_sentence_transformers.json"
+            try:
+                self._prompts = json.loads(config.read_text()).get("prompts") or {}
+            except (OSError, ValueError):
+                self._prompts = dict(getattr(self.model, "prompts", {}) or {})
+        return self._prompts
+
     def _prompt(self, kind: str) -> str:
-        prompts = getattr(self.model, "prompts", {}) or {}
+        prompts = self.prompts
         for key in ((kind, "Retrieval-query") if kind == "query" else (kind, "Retrieval-document")):
             if key in prompts:
                 return prompts[key]

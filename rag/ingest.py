@@ -13,7 +13,7 @@ from embeddings.encoder import Encoder
 from rag.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
 from rag.corpus import load_corpus
-from rag.index import read_manifest, write_index
+from rag.index import INDEX_FORMAT, read_manifest, write_index
 from rag.parse import PARSER_VERSION, parse_document
 from rag.types import Chunk, Document, ParsedDocument
 
@@ -78,7 +78,7 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     documents = load_corpus(corpus_dir)  # fails early, with a clear message, on a bad corpus
     encoder = encoder or Encoder(settings)
     wanted = {**expected_manifest(settings, encoder.model_hash), "corpus_hash": corpus_hash(corpus_dir),
-              "index_type": settings.index_type}
+              "index_type": settings.index_type, "format": INDEX_FORMAT}
     current = read_manifest(settings.index_dir)
     if not force and current and all(current.get(k) == v for k, v in wanted.items()):
         return BuildReport("up-to-date", settings.index_dir / "current", len(documents), current.get("count", 0), 0,
@@ -89,6 +89,6 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     # One encode call for chunks and units: the cache and the progress bar see all the work.
     vectors, embedded = encoder.encode_documents([embedding_input(c) for c in chunks] + unit_texts, progress=progress)
     chunk_vectors, unit_vectors = vectors[: len(chunks)], vectors[len(chunks):]
-    path = write_index(settings.index_dir, {k: v for k, v in wanted.items() if k != "index_type"}, chunk_vectors,
+    path = write_index(settings.index_dir, {k: v for k, v in wanted.items() if k not in ("index_type", "format")}, chunk_vectors,
                        chunks, [d.meta for d in documents], settings.index_type, unit_vectors, unit_owner)
     return BuildReport("built", path, len(documents), len(chunks), embedded, time.perf_counter() - started)
