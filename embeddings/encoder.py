@@ -30,6 +30,15 @@ class EncoderError(RuntimeError):
     pass
 
 
+def set_torch_threads(n: int) -> None:
+    """Set the process's torch thread count once (0 = leave it). Switching per call costs more
+    than it saves, so a process picks one setting for the work it mostly does."""
+    if n > 0:
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def resolve_model(name: str, settings: Settings) -> tuple[Path | str, str]:
     """(path or hub id, identity hash) for a configured model name."""
     if name in fetch.MODELS:

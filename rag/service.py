@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from embeddings.encoder import Encoder
+from embeddings.encoder import Encoder, set_torch_threads
 from rag.config import Settings, load_settings
 from rag.index import StoredIndex, load_index
 from rag.ingest import build_index, expected_manifest
@@ -53,6 +53,7 @@ class Vraagbaak:
         if build_if_missing:
             build_index(settings, encoder)
         index = load_index(settings.index_dir, expected_manifest(settings, encoder.model_hash))
+        set_torch_threads(settings.query_threads)  # from here on this process answers queries
         return cls(settings, encoder, index)
 
     def validate(self, query: str) -> str:
