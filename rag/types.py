@@ -123,3 +123,33 @@ class Passage:
             "duplicates": list(self.duplicates),
             "citation": self.citation.label,
         }
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One answer sentence and whether the passages it cites support it."""
+
+    text: str
+    citations: tuple[int, ...]  # source numbers [n] as shown to the reader (1-based)
+    supported: bool
+    score: float  # support score in [0, 1] from the verifier
+    reasons: tuple[str, ...] = ()  # why not supported, e.g. "number 2019 not in cited passages"
+
+
+@dataclass
+class Answer:
+    """A grounded answer: text with [n] markers, and the numbered passages they point to."""
+
+    question: str
+    text: str  # every sentence ends with one or more [n] markers, or it is an abstention notice
+    passages: list[Passage]  # cited sources; passages[n-1] is source [n]
+    mode_used: str  # "extractive" | "generative"
+    abstained: bool = False
+    grounded: bool = True  # every sentence passed verification
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    unsupported_sentences: list[str] = field(default_factory=list)  # dropped or repaired
+    llm_model: str | None = None
+    llm_error: str | None = None
+    fallback_reason: str | None = None  # why generative was not used or not kept
+    language: str = "nl"
+    took_ms: float = 0.0
