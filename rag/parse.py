@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.types import Block, Document, Footnote, ParsedDocument
 
@@ -70,12 +70,6 @@ class _Para:
         return self.lines[0]
 
 
-@dataclass
-class _QAGroup:
-    numbers: list[int] = field(default_factory=list)
-    answer_seen: bool = False
-
-
 # ---------------------------------------------------------------- pages, furniture, footnotes
 
 
@@ -96,19 +90,18 @@ def _pages(lines: list[_Line]) -> list[list[str]]:
     return pages
 
 
-def _strip_letterhead(lines: list[str]) -> tuple[list[str], str | None]:
-    """Drop a letter's address block, up to and including ``Betreft …`` / ``Den Haag, <datum>``."""
+def _strip_letterhead(lines: list[str]) -> list[str]:
+    """Drop a letter's address block, up to and including ``Betreft …`` / ``Den Haag, <datum>``
+    (what it says — date, reference, subject — lives in the corpus manifest)."""
     seen = 0
     for i, line in enumerate(lines):
         if line:
             seen += 1
         if seen > 45:
             break
-        m = _HEADER_END.match(line)
-        if m:
-            subject = line[len("Betreft"):].strip() if line.startswith("Betreft") else None
-            return lines[i + 1:], subject
-    return lines, None
+        if _HEADER_END.match(line):
+            return lines[i + 1:]
+    return lines
 
 
 def _remove_furniture(pages: list[list[str]], counts: Counter) -> list[list[str]]:
@@ -311,7 +304,7 @@ def parse_document(doc: Document) -> ParsedDocument:
     pages = _pages(_lines(raw))
     # Counted before the letterhead goes: its "Onze referentie <nr>" is one of the repeats.
     counts = Counter(line for page in pages for line in page if line)
-    pages[0], _subject = _strip_letterhead(pages[0])
+    pages[0] = _strip_letterhead(pages[0])
     pages = _remove_furniture(pages, counts)
 
     # Footnotes out of each page bottom, their markers replaced by sentinels.
@@ -342,7 +335,7 @@ def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int,
     sections: dict[int, str] = {}  # level → heading text
     after_signature = False
     last_number: int | None = None  # top-level section numbers must run 1, 2, 3 … (restart after a part)
-    group: _QAGroup | None = None
+    group: list[int] | None = None  # question numbers that the next answer belongs to
     phase = None  # None | "question" | "answer"
     current_q: int | None = None
     i = 0
@@ -354,8 +347,8 @@ def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int,
         if vraag:
             number = int(vraag.group(1))
             if group is None or phase == "answer":
-                group = _QAGroup()
-            group.numbers.append(number)
+                group = []
+            group.append(number)
             phase, current_q = "question", number
             pieces.append(("marker", first, f"Vraag {number}", (number,)))
             rest = para.lines[1:]
@@ -372,8 +365,8 @@ def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int,
                 header_lines.append(m.group(1))
                 rest = ([m.group(2)] if m.group(2) else []) + rest[1:]
             header = " ".join(header_lines)
-            numbers = tuple(group.numbers)
-            phase, group.answer_seen = "answer", True
+            numbers = tuple(group)
+            phase = "answer"
             pieces.append(("marker", header, _qa_section(numbers), numbers))
             if rest:
                 pieces.append(("answer", _join_lines(rest, vocab), _qa_section(numbers), numbers))
@@ -383,7 +376,7 @@ def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int,
         if phase == "question":
             pieces.append(("question", text, f"Vraag {current_q}", (current_q,)))
         elif phase == "answer":
-            numbers = tuple(group.numbers)
+            numbers = tuple(group)
             pieces.append(("answer", text, _qa_section(numbers), numbers))
         elif _is_heading(para, _SENTINEL_RE.sub("", text)) and _in_sequence(_SENTINEL_RE.sub("", text), last_number, after_signature):
             clean = _SENTINEL_RE.sub("", text)
