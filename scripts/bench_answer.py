@@ -1,0 +1,133 @@
+"""Answer latency (in-process) and, for generative mode, how often the LLM's reply needed repair.
+
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_answer.py                       # extractive, all dev questions
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_answer.py --llm http://127.0.0.1:8080/v1 --limit 10
+
+Extractive: p50/p95 of AnswerEngine.answer() (warm caches), and of the part beyond retrieval.
+Generative: per question the outcome (generative / abstained / extractive fallback and why), the
+latency, and what the verifier did to the raw reply: citations added or moved, invalid [n]
+removed, sentences dropped, refusals — the "needed repair" share counts replies with any of these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag import abstain  # noqa: E402
+from rag.answer import AnswerEngine, _Collected, drop_cut_off  # noqa: E402
+from rag.config import PROJECT_ROOT  # noqa: E402
+from rag.llm import LLMClient, LLMError  # noqa: E402
+from rag.service import Vraagbaak  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, int(round(q * len(values) + 0.5)) - 1))]  # nearest rank
+
+
+async def extractive(engine: AnswerEngine, rows: list[dict]) -> None:
+    await engine.answer(rows[0]["question"], mode="extractive")  # load the model, warm caches
+    for r in rows:  # first pass embeds any sentence not yet in the disk cache
+        await engine.answer(r["question"], mode="extractive")
+    total, beyond = [], []
+    for r in rows:
+        started = time.perf_counter()
+        await engine._retrieve(r["question"], 5, None)
+        retrieval = time.perf_counter() - started
+        started = time.perf_counter()
+        answer = await engine.answer(r["question"], mode="extractive")
+        took = time.perf_counter() - started
+        total.append(took * 1000)
+        beyond.append(max(0.0, took - retrieval) * 1000)
+        assert answer.abstained or answer.grounded
+    print(f"extractive, {len(rows)} dev questions, warm: answer p50 {pct(total, .5):.0f} ms, p95 {pct(total, .95):.0f} ms; "
+          f"beyond retrieval p50 {pct(beyond, .5):.0f} ms, p95 {pct(beyond, .95):.0f} ms")
+
+
+async def generative(engine: AnswerEngine, rows: list[dict]) -> None:
+    outcomes, times, llm_times, repaired = [], [], [], 0
+    called = 0
+    for r in rows:
+        started = time.perf_counter()
+        ctx = await engine._retrieve(r["question"], 5, None)
+        if abstain.should_abstain(ctx.confidence, engine.settings.abstain_threshold):
+            outcomes.append("abstained before the LLM")
+            print(f"{r['id']} abstained before the LLM (confidence {ctx.confidence.score:.3f})")
+            continue
+        prompt = engine._prompt(ctx, None)
+        got, error, model, note = _Collected(), None, None, ""
+        t0 = time.perf_counter()
+        try:
+            reply = await engine.llm.chat(prompt.messages)
+            model = reply.model
+            text = drop_cut_off(reply.text) if reply.finish_reason == "length" else reply.text
+            v = await engine._run(engine.verifier.verify, text, ctx.passages, engine._verify_language(text, ctx),
+                                  ctx.sources, ctx.question)
+            got.add(v)
+            added = sum(any("added" in x for x in c.reasons) for c in v.checks)
+            moved = sum(any("instead of" in x for x in c.reasons) for c in v.checks)
+            needs = bool(added or moved or v.invalid_citations or v.unsupported or v.refusals)
+            repaired += needs
+            note = (f"{len(v.checks)} sentences: {len(v.kept)} kept, citation added {added}, moved {moved}, "
+                    f"invalid [n] {len(v.invalid_citations)}, dropped {len(v.unsupported)}, refusals {len(v.refusals)}; "
+                    f"prompt {prompt.tokens} tok, reply {reply.usage.get('completion_tokens', '?')} tok")
+        except LLMError as exc:
+            error = exc
+            note = str(exc)
+        llm_s = time.perf_counter() - t0
+        called += 1
+        answer = await engine._settle(ctx, got, model, error, "generative")
+        took = time.perf_counter() - started
+        times.append(took)
+        llm_times.append(llm_s)
+        outcome = "abstained" if answer.abstained else answer.mode_used + (f" ({answer.fallback_reason})" if answer.fallback_reason else "")
+        outcomes.append(outcome)
+        print(f"{r['id']} {'answerable' if r['answerable'] else 'UNANSWERABLE'} {took:5.1f} s  {outcome:32s} {note}")
+    print(f"\ngenerative: {len(rows)} questions, {called} sent to the LLM; answer p50 {statistics.median(times):.1f} s "
+          f"(LLM call p50 {statistics.median(llm_times):.1f} s, max {max(llm_times):.1f} s)" if times else "no LLM calls")
+    print("outcomes:", {o: outcomes.count(o) for o in dict.fromkeys(outcomes)})
+    if called:
+        print(f"raw replies needing repair (citation added/moved, invalid [n], dropped sentence or refusal): "
+              f"{repaired} of {called}")
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--questions", type=Path, default=PROJECT_ROOT / "data" / "eval" / "dev.jsonl")
+    ap.add_argument("--llm", help="OpenAI-compatible base URL; without it, extractive")
+    ap.add_argument("--ids", help="comma-separated question ids")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--max-tokens", type=int, default=None)
+    ap.add_argument("--timeout", type=float, default=None)
+    args = ap.parse_args()
+    service = Vraagbaak.open()
+    rows = [json.loads(line) for line in args.questions.open() if line.strip()]
+    if args.ids:
+        wanted = args.ids.split(",")
+        rows = [r for r in rows if r["id"] in wanted]
+    if args.limit:
+        rows = rows[:args.limit]
+    s = service.settings
+    llm = LLMClient(args.llm, s.llm_model, s.llm_api_key, timeout=args.timeout or s.llm_timeout,
+                    connect_timeout=s.llm_connect_timeout, max_tokens=args.max_tokens or s.llm_max_tokens,
+                    retries=s.llm_retries) if args.llm else None
+    engine = AnswerEngine(service, llm)
+    try:
+        if llm is None:
+            await extractive(engine, rows)
+        else:
+            await generative(engine, rows)
+    finally:
+        await engine.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
