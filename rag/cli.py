@@ -3,6 +3,7 @@
     vraagbaak index [--corpus DIR] [--force]
     vraagbaak search "Waarom is de WOM ingetrokken?" [--top-k 5] [--json] [--doc ID] [--from DATE] [--to DATE]
     vraagbaak search --queries-file questions.txt --json      # batch: one JSON line per question
+    vraagbaak serve [--host H] [--port P]                      # the HTTP API (api/), docs at /docs
 
 Errors are one line on stderr and an exit status, never a traceback: 2 for bad input (a question,
 a file, an option, the corpus), 1 for anything else (model, index, disk).
@@ -142,11 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser(
         "serve",
-        help="HTTP API (not available yet)",
-        description="The HTTP API is not part of this version; use 'vraagbaak search' (or --json) meanwhile.",
+        help="run the HTTP API (search, answers, OpenAI-compatible chat)",
+        description=_wrap("Serve the HTTP API with one uvicorn worker. The model and index load in the "
+                          "background (the index is built first if there is none): /healthz answers at "
+                          "once, /readyz once they are loaded. Interactive docs at /docs. Logs are JSON "
+                          "lines on stderr, one per request."),
+        epilog="examples:\n  vraagbaak serve\n  vraagbaak serve --host 0.0.0.0 --port 8080\n"
+               "  VRAAGBAAK_API_KEYS=geheim vraagbaak serve      # enables the admin endpoints",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    v.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    v.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    v.add_argument("--host", help="interface to listen on (default: VRAAGBAAK_HOST or 127.0.0.1)")
+    v.add_argument("--port", type=_port, help="port to listen on (default: VRAAGBAAK_PORT or 8000)")
     v.set_defaults(func=cmd_serve)
     return parser
 
@@ -321,10 +328,32 @@ def cmd_search(args) -> int:
     return EXIT_OK
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"a port is between 1 and 65535, got {value}")
+    return value
+
+
 def cmd_serve(args) -> int:
-    _note("'serve' is not available yet: the HTTP API is a separate piece of work. "
-          "Meanwhile use 'vraagbaak search QUESTION --json'.")
-    return EXIT_ERROR
+    import uvicorn
+
+    from api.app import create_app
+    from api.observability import configure_logging
+
+    settings = _settings(host=args.host, port=args.port)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # an inconsistent configuration, e.g. keys required but none given
+        raise InputError(str(exc)) from exc
+    configure_logging(settings.log_level)
+    _note(f"serving on http://{settings.host}:{settings.port} (docs at /docs; ready when /readyz says so)")
+    uvicorn.run(app, host=settings.host, port=settings.port, workers=1, log_config=None, access_log=False,
+                timeout_graceful_shutdown=10)
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- entry point

@@ -1,0 +1,46 @@
+"""Admin endpoints; each needs an API key from VRAAGBAAK_API_KEYS (403 when none are configured)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Response
+
+from api.deps import ERRORS, RuntimeDep
+from api.errors import ApiError
+from api.schemas import ErrorResponse, ReindexRequest, ReindexStatus
+from api.security import admin_access
+
+router = APIRouter(tags=["admin"], dependencies=[Depends(admin_access)])
+_RESPONSES = {
+    401: {"model": ErrorResponse, "description": "No API key, or not a valid one"},
+    403: {"model": ErrorResponse, "description": "Admin endpoints are disabled: VRAAGBAAK_API_KEYS is empty"},
+    409: {"model": ErrorResponse, "description": "A rebuild is already running"},
+    503: ERRORS[503],
+}
+
+
+@router.post("/v1/admin/reindex", response_model=ReindexStatus, status_code=202, responses=_RESPONSES,
+             summary="Rebuild the index and swap it in")
+async def reindex(runtime: RuntimeDep, response: Response, body: ReindexRequest | None = None) -> dict:
+    """Rebuilds the index from the corpus in a worker thread (only what changed is embedded), then
+    swaps the loaded index in one step: requests already running finish on the old one. Answers 202
+    at once (poll GET /v1/admin/reindex), or with ``"wait": true`` 200 when the rebuild is done."""
+    body = body or ReindexRequest()
+    task = runtime.start_reindex(body.force)
+    if body.wait:
+        await asyncio.shield(task)  # a client that hangs up does not cancel the rebuild
+        response.status_code = 200
+    return runtime.reindex.to_dict()
+
+
+@router.get("/v1/admin/reindex", response_model=ReindexStatus, responses=_RESPONSES,
+            summary="State of the last rebuild")
+async def reindex_status(runtime: RuntimeDep) -> dict:
+    return runtime.reindex.to_dict()
+
+
+@router.get("/v1/feedback", responses={**_RESPONSES, 501: {"model": ErrorResponse}}, summary="Feedback (not yet)")
+async def list_feedback() -> None:
+    """Placeholder: collecting and listing feedback comes with issue 5."""
+    raise ApiError(501, "not_implemented", "feedback is not collected yet")

@@ -1,0 +1,97 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+    uvicorn --factory api.app:create_app      # or: vraagbaak serve [--host H] [--port P]
+
+The lifespan starts loading the model and index (building the index if there is none) in a worker
+thread; the server answers at once, /readyz says when it is ready. Layers, outermost first: request
+id + access log + metrics (api/observability.py), CORS (when VRAAGBAAK_CORS_ORIGINS is set), then
+the routes; errors in one shape (api/errors.py); API keys per route (api/security.py).
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import admin, ask, documents, health, openai_compat, search
+from api.errors import error_response, install_error_handlers
+from api.observability import REQUEST_ID_HEADER, Metrics, RequestContextMiddleware
+from api.runtime import Runtime
+from rag.config import Settings, load_settings
+from rag.service import Vraagbaak
+
+DESCRIPTION = """
+Questions about Dutch government documents, answered from those documents with citations.
+
+* **POST /v1/search**: the passages that answer a question, ranked, each with its citation.
+* **POST /v1/ask**: a short answer whose sentences cite their sources as [n]; JSON or Server-Sent Events.
+* **POST /v1/chat/completions**, **GET /v1/models**: OpenAI-compatible, for the `openai` clients and chat UIs.
+* **GET /v1/documents**, **/v1/documents/{id}**, **/v1/passages/{id}**: what a citation points at.
+
+Errors always look like `{"error": {"code": "...", "message": "...", "request_id": "..."}}`.
+Send `Authorization: Bearer <key>` when keys are required (admin endpoints always).
+"""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("vraagbaak")
+    except Exception:
+        return "0"
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in the API's error shape."""
+
+    def preflight_response(self, request_headers):
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+        return error_response(response.status_code, "cors_rejected", f"CORS preflight refused: "
+                              f"{response.body.decode(errors='replace')} (VRAAGBAAK_CORS_ORIGINS)", headers)
+
+
+def create_app(settings: Settings | None = None, service: Vraagbaak | None = None) -> FastAPI:
+    """The app for these settings (default: from VRAAGBAAK_* variables). ``service``: an already
+    opened Vraagbaak to serve instead of loading one at startup (tests, embedding in another program)."""
+    settings = settings or load_settings()
+    if settings.require_api_key and not settings.api_keys:
+        raise ValueError("VRAAGBAAK_REQUIRE_API_KEY=true needs at least one key in VRAAGBAAK_API_KEYS")
+    metrics = Metrics()
+    runtime = Runtime(settings=settings, metrics=metrics, preloaded=service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await runtime.startup()
+        try:
+            yield
+        finally:
+            await runtime.shutdown()
+
+    app = FastAPI(
+        title="Vraagbaak",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            JsonCORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],  # the OpenAI browser clients add their own x-stainless-* headers
+            expose_headers=[REQUEST_ID_HEADER],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    for module in (health, search, ask, openai_compat, documents, admin):
+        app.include_router(module.router)
+    return app

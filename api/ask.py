@@ -1,0 +1,137 @@
+"""POST /v1/ask: a grounded answer with numbered citations, as JSON or as Server-Sent Events.
+
+Stream (``"stream": true``), one JSON object per event::
+
+    event: sources   data: {"citations": [...]}            the passages the answer may cite
+    event: delta     data: {"text": "..."}                 answer text as it is produced (repeated)
+    event: done      data: {...the full /v1/ask response...}   authoritative: verified text and citations
+    event: error     data: {"error": {"code", "message", "request_id"}}   instead of done, if it fails
+
+Input errors (empty question, unknown field, ...) are answered before the stream starts, as normal
+JSON errors with their status code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.sse import EventSourceResponse, format_sse_event
+
+from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
+from api.errors import ApiError, error_body
+from api.observability import Metrics
+from api.schemas import AskRequest, AskResponse
+from api.security import public_access
+from rag.service import QueryError
+
+log = logging.getLogger("vraagbaak.api")
+router = APIRouter(tags=["answers"], dependencies=[Depends(public_access)])
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def passage_dict(passage: Any) -> dict:
+    return passage.to_dict() if hasattr(passage, "to_dict") else dict(passage)
+
+
+def citations(passages) -> list[dict]:
+    """Numbered sources: item n is the passage the answer's [n] markers point to."""
+    return [{"n": n, **passage_dict(p)} for n, p in enumerate(passages or (), start=1)]
+
+
+def ask_payload(answer) -> dict:
+    """The /v1/ask response for an engine Answer (rag.types.Answer)."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "citations": citations(answer.passages),
+        "mode_used": answer.mode_used,
+        "abstained": bool(answer.abstained),
+        "grounded": bool(answer.grounded),
+        "unsupported_sentences": list(answer.unsupported_sentences or ()),
+        "sentences": [{"text": s.text, "citations": list(s.citations), "supported": bool(s.supported),
+                       "score": round(float(s.score), 4), "reasons": list(s.reasons)} for s in answer.sentences or ()],
+        "fallback_reason": answer.fallback_reason,
+        "language": answer.language,
+        "llm": {"model": answer.llm_model, "error": answer.llm_error},
+        "took_ms": round(float(answer.took_ms), 1),
+    }
+
+
+def sse(event: str, data: Any) -> bytes:
+    return format_sse_event(event=event, data_str=json.dumps(data, ensure_ascii=False))
+
+
+def event_text(event) -> str:
+    text = getattr(event, "text", None)
+    if text is None:
+        data = getattr(event, "data", None)
+        text = data if isinstance(data, str) else (data or {}).get("text", "") if isinstance(data, dict) else ""
+    return text or ""
+
+
+def event_error(event) -> str:
+    data = getattr(event, "data", None)
+    if isinstance(data, dict):
+        return str(data.get("message") or data.get("error") or data)
+    return str(data or getattr(event, "text", None) or "the answer could not be produced")
+
+
+async def answer_once(engine, metrics: Metrics, question: str, top_k: int, mode: str, history: list[dict]):
+    started = time.perf_counter()
+    try:
+        answer = await engine.answer(question, top_k=top_k, mode=mode, history=history)
+    except QueryError as exc:
+        raise ApiError(422, "invalid_question", str(exc)) from None
+    metrics.record_answer(answer, time.perf_counter() - started)
+    return answer
+
+
+async def _ask_events(engine, metrics: Metrics, question: str, top_k: int, mode: str,
+                      history: list[dict]) -> AsyncIterator[bytes]:
+    started = time.perf_counter()
+    # aclosing: a client that hangs up closes the engine's stream at once, not at garbage collection.
+    stream = contextlib.aclosing(engine.answer_stream(question, top_k=top_k, mode=mode, history=history))
+    try:
+        async with stream as events:
+            async for event in events:
+                if event.kind == "sources":
+                    yield sse("sources", {"citations": citations(getattr(event, "data", None))})
+                elif event.kind == "delta":
+                    yield sse("delta", {"text": event_text(event)})
+                elif event.kind == "done":
+                    metrics.record_answer(event.answer, time.perf_counter() - started)
+                    yield sse("done", ask_payload(event.answer))
+                    return
+                elif event.kind == "error":
+                    yield sse("error", error_body("answer_failed", event_error(event)))
+                    return
+    except QueryError as exc:
+        yield sse("error", error_body("invalid_question", str(exc)))
+    except Exception:  # the stream has started: the error goes in an event, and the log has the trace
+        log.exception("answer stream failed")
+        yield sse("error", error_body("internal", "the answer could not be completed"))
+
+
+@router.post("/v1/ask", response_model=AskResponse, summary="Answer a question with citations",
+             responses={**ERRORS, 200: {"description": "The answer (JSON), or with stream=true an event stream",
+                                        "content": {"text/event-stream": {}}}})
+async def ask(body: AskRequest, runtime: RuntimeDep, settings: SettingsDep):
+    """A short answer whose sentences each end with [n] markers pointing at ``citations`` (n = 1, 2, …).
+    Without an LLM, or when it fails, the answer is extractive; ``mode_used`` and ``fallback_reason``
+    say which and why. When the documents do not cover the question, ``abstained`` is true."""
+    question = check_question(body.question, settings)
+    _, engine = runtime.require_engine()
+    history = [m.model_dump() for m in body.history]
+    top_k = body.top_k or settings.top_k
+    if body.stream:
+        return EventSourceResponse(_ask_events(engine, runtime.metrics, question, top_k, body.mode, history),
+                                   headers=SSE_HEADERS)
+    answer = await answer_once(engine, runtime.metrics, question, top_k, body.mode, history)
+    return ask_payload(answer)

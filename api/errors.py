@@ -1,0 +1,108 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "request_id"}}``.
+
+FastAPI's own handlers (``{"detail": ...}``) are replaced: HTTP errors (unknown route, wrong method,
+body too large, unreadable body), request validation (bad JSON → 400, wrong fields → 422) and
+:class:`ApiError`, which the endpoints raise. Anything unexpected is answered by the request
+middleware (api/observability.py) with code ``internal`` and logged with its traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.observability import current_request_id
+
+
+class ApiError(Exception):
+    """An error the client should see, with its HTTP status and a stable machine-readable code."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "request_id": current_request_id()}}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, f"http_{status}")
+    message = str(exc.detail)
+    if status == 404 and exc.detail == "Not Found":
+        message = f"no such endpoint: {request.method} {request.url.path} (see /docs)"
+    elif status == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    elif status == 413:
+        message = f"the request body is larger than the limit of {request.app.state.settings.max_body_bytes} bytes"
+    elif status == 400 and "parsing the body" in message:
+        code, message = "invalid_body", "the request body could not be read: send JSON encoded as UTF-8"
+    return error_response(status, code, message, getattr(exc, "headers", None))
+
+
+def _where(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) if parts else "body"
+
+
+def describe_validation(errors: list[dict]) -> tuple[int, str, str]:
+    """(status, code, message) for FastAPI validation errors, in words a client developer can act on."""
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            detail = (err.get("ctx") or {}).get("error", "")
+            position = err["loc"][-1] if err.get("loc") else "?"
+            return 400, "invalid_json", f"the request body is not valid JSON ({detail} at position {position})"
+    for err in errors:
+        # A body FastAPI did not parse as JSON arrives as bytes (no or another Content-Type).
+        if tuple(err.get("loc", ())) == ("body",) and isinstance(err.get("input"), (bytes, bytearray)):
+            return 415, "unsupported_media_type", "send the request body as JSON with 'Content-Type: application/json'"
+    messages = []
+    for err in errors[:5]:
+        kind, where = err.get("type"), _where(tuple(err.get("loc", ())))
+        if kind == "extra_forbidden":
+            messages.append(f"unknown field '{where}'")
+        elif kind == "missing":
+            messages.append("the request body is missing" if where == "body" else f"'{where}' is required")
+        else:
+            messages.append(f"{where}: {err.get('msg', 'invalid value')}")
+    if len(errors) > 5:
+        messages.append(f"and {len(errors) - 5} more")
+    return 422, "invalid_request", "; ".join(messages) or "invalid request"
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    status, code, message = describe_validation(list(exc.errors()))
+    return error_response(status, code, message)
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,243 @@
+"""Request ids, structured JSON logs and Prometheus metrics.
+
+Every HTTP request gets an id (the client's ``X-Request-ID`` when it is sane, else a fresh one),
+echoed in the ``X-Request-ID`` response header, carried in every log line written while the
+request runs, and quoted in error bodies. One JSON log line per request (method, path, route,
+status, ms, request_id). Metrics live in a registry per app, served at ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.process_collector import ProcessCollector
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("vraagbaak.api")
+access_log = logging.getLogger("vraagbaak.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # nothing that could forge a log line
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+# ---------------------------------------------------------------- logs
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, request_id and any ``extra={"fields": {...}}``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        if request_id:
+            out["request_id"] = request_id
+        out.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "info") -> None:
+    """JSON lines on stderr for this process (uvicorn's own loggers included)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # one line per request comes from us
+    for noisy in ("httpx", "httpcore", "sentence_transformers", "faiss"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+# ---------------------------------------------------------------- metrics
+
+disable_created_metrics()  # no *_created series: they double the output and no dashboard here uses them
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def label(text: str | None, limit: int = 48) -> str:
+    """A short, bounded metric label from a free-text reason ("LLM timed out after 20 s" → "llm_timed_out_after")."""
+    if not text:
+        return "none"
+    head = re.split(r"[:(\[;,.]", str(text), maxsplit=1)[0]
+    words = re.findall(r"[a-z0-9]+", head.lower())[:4]
+    return ("_".join(words) or "other")[:limit]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        ProcessCollector(registry=r)
+        self.requests = Counter("vraagbaak_http_requests", "HTTP requests by method, route template and status",
+                                ["method", "route", "status"], registry=r)
+        self.latency = Histogram("vraagbaak_http_request_duration_seconds",
+                                 "HTTP request latency (until the last byte, streams included)",
+                                 ["method", "route"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.in_progress = Gauge("vraagbaak_http_requests_in_progress", "HTTP requests being served", registry=r)
+        self.retrieval = Histogram("vraagbaak_retrieval_duration_seconds",
+                                   "Retrieval latency of /v1/search (embedding the query, scoring, citing)",
+                                   buckets=_LATENCY_BUCKETS, registry=r)
+        self.answer = Histogram("vraagbaak_answer_duration_seconds", "Answer latency by the mode used",
+                                ["mode_used"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.answers = Counter("vraagbaak_answers", "Answers by mode used, abstention and grounding",
+                               ["mode_used", "abstained", "grounded"], registry=r)
+        self.fallbacks = Counter("vraagbaak_answer_fallbacks",
+                                 "Answers that fell back from generative to extractive, by reason",
+                                 ["reason"], registry=r)
+        self.llm_latency = Histogram("vraagbaak_llm_duration_seconds", "Latency of LLM calls (whole reply or stream)",
+                                     buckets=_LATENCY_BUCKETS, registry=r)
+        self.llm_errors = Counter("vraagbaak_llm_errors", "LLM calls that failed, by kind (rag.llm.KINDS)",
+                                  ["kind"], registry=r)
+        self.unsupported = Counter("vraagbaak_unsupported_sentences",
+                                   "Answer sentences dropped or repaired by verification", registry=r)
+        self.ready = Gauge("vraagbaak_ready", "1 when the model and index are loaded", registry=r)
+        self.documents = Gauge("vraagbaak_index_documents", "Documents in the loaded index", registry=r)
+        self.chunks = Gauge("vraagbaak_index_passages", "Passages in the loaded index", registry=r)
+        self.reindexes = Counter("vraagbaak_reindex", "Index rebuilds requested through the API, by outcome",
+                                 ["status"], registry=r)
+        # Exported from the start, so dashboards and alerts see zeros rather than missing series.
+        self.fallbacks.labels("none")
+        self.llm_errors.labels("none")
+
+    def record_answer(self, answer, seconds: float) -> None:
+        """Counters implied by an engine Answer (rag.types.Answer). LLM latency and errors are
+        counted where the LLM is called (metered_llm_client), once per call."""
+        mode = str(getattr(answer, "mode_used", "unknown") or "unknown")
+        self.answer.labels(mode).observe(seconds)
+        self.answers.labels(mode, str(bool(answer.abstained)).lower(), str(bool(answer.grounded)).lower()).inc()
+        if answer.fallback_reason:
+            self.fallbacks.labels(label(answer.fallback_reason)).inc()
+        self.unsupported.inc(len(answer.unsupported_sentences or ()))
+
+
+def metered_llm_client(settings, metrics: Metrics):
+    """rag.llm.LLMClient for these settings (None without VRAAGBAAK_LLM_BASE_URL) whose calls feed
+    vraagbaak_llm_duration_seconds and vraagbaak_llm_errors_total{kind} (LLMError.kind)."""
+    from rag.llm import LLMClient
+
+    class MeteredLLMClient(LLMClient):
+        async def chat(self, messages, **kwargs):
+            started = time.perf_counter()
+            try:
+                return await super().chat(messages, **kwargs)
+            except Exception as exc:
+                metrics.llm_errors.labels(getattr(exc, "kind", None) or label(type(exc).__name__)).inc()
+                raise
+            finally:
+                metrics.llm_latency.observe(time.perf_counter() - started)
+
+        async def stream(self, messages, **kwargs):
+            started = time.perf_counter()
+            try:
+                async for delta in super().stream(messages, **kwargs):
+                    yield delta
+            except Exception as exc:
+                metrics.llm_errors.labels(getattr(exc, "kind", None) or label(type(exc).__name__)).inc()
+                raise
+            finally:
+                metrics.llm_latency.observe(time.perf_counter() - started)
+
+    return MeteredLLMClient.from_settings(settings)
+
+
+# ---------------------------------------------------------------- middleware
+
+
+class RequestContextMiddleware:
+    """Outermost layer: request id, one access-log line and the HTTP metrics per request, an early 413
+    for a declared body over the limit, and the last-resort 500 (logged with its traceback)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Counts the body as it arrives (chunked bodies declare no length); over the limit, an
+        HTTPException that FastAPI's body reading passes on to the error handlers (413)."""
+        total = 0
+
+        async def receive_limited() -> Message:
+            nonlocal total
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if total > self.max_body_bytes:
+                    raise HTTPException(413)
+            return message
+
+        return receive_limited
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from api.errors import error_response  # errors imports this module
+
+        headers = Headers(scope=scope)
+        incoming = headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = _request_id.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        self.metrics.in_progress.inc()
+        try:
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                response = error_response(
+                    413, "body_too_large", f"the request body is larger than the limit of {self.max_body_bytes} bytes")
+                await response(scope, receive, send_with_id)
+                return
+            await self.app(scope, self._limited(receive), send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"fields": {"method": scope["method"], "path": scope["path"]}})
+            if not response_started:
+                response = error_response(
+                    500, "internal", f"internal error; if it persists, report request id {request_id}")
+                await response(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            # The route template (/v1/documents/{doc_id}), never the raw path of a 404: bounded labels.
+            route = getattr(scope.get("route"), "path", None) or (scope["path"] if scope.get("endpoint") else "unmatched")
+            method = scope["method"]
+            self.metrics.in_progress.dec()
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(seconds)
+            access_log.info("%s %s %s", method, scope["path"], status, extra={"fields": {
+                "method": method, "path": scope["path"], "route": route, "status": status,
+                "ms": round(seconds * 1000, 1), "client": (scope.get("client") or ("", 0))[0]}})
+            _request_id.reset(token)

@@ -1,0 +1,287 @@
+"""What the app has loaded, and the work that needs it off the event loop.
+
+The model and index load in a worker thread after the server starts (building the index first when
+there is none), so ``/healthz`` answers at once and ``/readyz`` says 503 until they are in. The
+loaded service, its answer engine and its catalogue are one immutable :class:`Loaded`, read once per
+request and replaced with a single assignment by a reindex: a request in flight keeps the index it
+started with, the next one sees the new index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from api.catalogue import Catalogue
+from api.errors import ApiError
+from api.observability import Metrics, metered_llm_client
+from embeddings.encoder import set_torch_threads
+from rag.config import Settings
+from rag.retrieve import Filters
+from rag.service import SearchResult, Vraagbaak
+
+log = logging.getLogger("vraagbaak.api")
+
+
+WARM_UP_WORDS = 48  # longer questions are rare; their first occurrence of a length pays ~0.25 s once
+_WARM_UP_TEXT = "Waarom heeft de minister de Tweede Kamer een brief gestuurd over inburgering en integratie van nieuwkomers"
+
+
+_thread = threading.local()
+
+
+def query_thread(threads: int) -> None:
+    """Give this worker thread the torch/OpenMP thread count of a query process. OpenMP keeps that
+    count per thread: a thread the setting was never made in runs the model on every core, which
+    here is slower for one short query (rag/config.py query_threads; measured 87-100 ms p50 vs 75)."""
+    if getattr(_thread, "threads", None) != threads:
+        set_torch_threads(threads)
+        _thread.threads = threads
+
+
+def _in_query_thread(threads: int, fn, *args):
+    query_thread(threads)
+    return fn(*args)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    service: Vraagbaak
+    engine: Any | None  # rag.answer.AnswerEngine, or None when it cannot be built
+    catalogue: Catalogue
+    loaded_at: float
+
+
+@dataclass
+class ReindexState:
+    state: str = "idle"  # idle | running | succeeded | failed
+    force: bool = False
+    started_at: float | None = None
+    finished_at: float | None = None
+    status: str | None = None  # "built" | "up-to-date", from rag.ingest.build_index
+    documents: int | None = None
+    passages: int | None = None
+    embedded: int | None = None
+    seconds: float | None = None
+    swapped: bool = False
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    metrics: Metrics
+    preloaded: Vraagbaak | None = None  # a service opened by the caller (tests, embedding)
+    loaded: Loaded | None = None
+    load_error: str | None = None
+    engine_error: str | None = None
+    llm: Any | None = None
+    warm: bool = False  # the background warm-up after loading is done (see _warm)
+    reindex: ReindexState = field(default_factory=ReindexState)
+    _limiter: anyio.CapacityLimiter | None = None
+    _executor: ThreadPoolExecutor | None = None
+    _tasks: set = field(default_factory=set)
+    _reindex_task: asyncio.Task | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def startup(self) -> None:
+        # The same bound as the answer engine's own (VRAAGBAAK_MAX_CONCURRENCY): model work at once.
+        self._limiter = anyio.CapacityLimiter(max(1, self.settings.max_concurrency))
+        # The answer engine runs the model through asyncio.to_thread, i.e. the loop's default executor:
+        # its threads get the query thread count too.
+        self._executor = ThreadPoolExecutor(max_workers=max(4, 2 * self.settings.max_concurrency),
+                                            thread_name_prefix="vraagbaak-model", initializer=query_thread,
+                                            initargs=(self.settings.query_threads,))
+        asyncio.get_running_loop().set_default_executor(self._executor)
+        self.llm = self._make_llm()
+        if self.preloaded is not None:
+            await self._install(self.preloaded)  # taken as it is: no warm-up
+        else:
+            self._spawn(self._load())
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        engine = self.loaded.engine if self.loaded else None
+        if engine is not None and hasattr(engine, "aclose"):
+            try:
+                await engine.aclose()
+            except Exception:  # closing is best effort
+                log.exception("closing the answer engine failed")
+        elif self.llm is not None and hasattr(self.llm, "aclose"):
+            await self.llm.aclose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _load(self) -> None:
+        settings = self.settings
+
+        def open_service() -> Vraagbaak:
+            from rag.index import read_manifest
+
+            if read_manifest(settings.index_dir) is None:
+                log.warning(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} "
+                            "(the first build embeds every passage: a few minutes on a CPU)")
+            service = Vraagbaak.open(settings, build_if_missing=True)
+            service.search("warm-up", top_k=1)  # load the model now, not on the first request
+            return service
+
+        started = time.perf_counter()
+        try:
+            service = await anyio.to_thread.run_sync(open_service, abandon_on_cancel=True)
+        except Exception as exc:  # the message says what to fix; the process stays up for /healthz
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            log.error(f"loading the model and index failed: {self.load_error}")
+            return
+        await self._install(service)
+        log.info(f"ready: {len(service.index.documents)} documents, {len(service.index.chunks)} passages, "
+                 f"loaded in {time.perf_counter() - started:.1f} s")
+        await self._warm()
+
+    async def _warm(self) -> None:
+        """After ready, in the background (requests are served meanwhile, sharing the CPU):
+        1. the answer engine embeds the passages' sentences (minutes the first time on a machine, then
+           read from the disk cache; an answer needing vectors not in yet computes them itself);
+        2. queries of 1 to WARM_UP_WORDS words, one per length: the model's CPU kernels are prepared per
+           input length, so a fresh process answers its first ~100 questions ~30% slower without this
+           (measured: search p50 97 ms → 74 ms).
+        /readyz reports ``warm`` when both are done."""
+        loaded = self.loaded
+        if loaded is None:
+            return
+        started = time.perf_counter()
+        if loaded.engine is not None and hasattr(loaded.engine, "warm"):
+            try:
+                await loaded.engine.warm()
+            except Exception:
+                log.exception("warming the answer engine failed; answers compute what they need")
+        words = (_WARM_UP_TEXT.split() * 8)[:WARM_UP_WORDS]
+        for n in range(1, WARM_UP_WORDS + 1):
+            await anyio.to_thread.run_sync(_in_query_thread, self.settings.query_threads,
+                                           loaded.service.encoder.encode_query, " ".join(words[:n]), limiter=self._limiter)
+        self.warm = True
+        log.info(f"warm in {time.perf_counter() - started:.1f} s")
+
+    async def _install(self, service: Vraagbaak) -> None:
+        """Make ``service`` the one requests use: its catalogue and answer engine are built off the
+        event loop, then swapped in with one assignment."""
+        def prepare() -> Loaded:
+            return Loaded(service=service, engine=self._make_engine(service),
+                          catalogue=Catalogue.from_index(service.index), loaded_at=time.time())
+
+        self.loaded = await anyio.to_thread.run_sync(prepare)
+        self.load_error = None
+        self.metrics.ready.set(1)
+        self.metrics.documents.set(len(service.index.documents))
+        self.metrics.chunks.set(len(service.index.chunks))
+
+    def _make_llm(self):
+        if not getattr(self.settings, "llm_base_url", ""):
+            return None
+        try:
+            return metered_llm_client(self.settings, self.metrics)
+        except Exception as exc:
+            log.error(f"the LLM client could not be set up ({exc}); answers will be extractive")
+            return None
+
+    def _make_engine(self, service: Vraagbaak):
+        try:
+            from rag.answer import AnswerEngine
+        except ImportError as exc:
+            self.engine_error = f"the answer engine is not available ({exc})"
+            return None
+        try:
+            # With llm=None the engine would build its own client from the settings: both are None
+            # then, unless building ours failed, and then the engine's (unmetered) one is the better choice.
+            engine = AnswerEngine(service, llm=self.llm)
+        except Exception as exc:
+            self.engine_error = f"the answer engine could not be set up ({type(exc).__name__}: {exc})"
+            log.exception("the answer engine could not be set up")
+            return None
+        self.engine_error = None
+        return engine
+
+    # ------------------------------------------------------------ for the endpoints
+
+    def require(self) -> Loaded:
+        loaded = self.loaded
+        if loaded is None:
+            if self.load_error:
+                raise ApiError(503, "not_ready", f"the model and index could not be loaded: {self.load_error}")
+            raise ApiError(503, "not_ready", "the model and index are still loading; retry in a moment",
+                           {"Retry-After": "5"})
+        return loaded
+
+    def require_engine(self) -> tuple[Loaded, Any]:
+        loaded = self.require()
+        if loaded.engine is None:
+            raise ApiError(503, "answer_engine_unavailable", self.engine_error or "the answer engine is not available")
+        return loaded, loaded.engine
+
+    async def search(self, loaded: Loaded, query: str, top_k: int, filters: Filters | None) -> SearchResult:
+        """Retrieval in a worker thread; at most ``max_concurrency`` at once (it is CPU-bound)."""
+        result = await anyio.to_thread.run_sync(_in_query_thread, self.settings.query_threads, loaded.service.search,
+                                                query, top_k, filters, limiter=self._limiter)
+        self.metrics.retrieval.observe(result.took_ms / 1000)
+        return result
+
+    # ------------------------------------------------------------ reindex
+
+    def start_reindex(self, force: bool) -> asyncio.Task:
+        loaded = self.require()
+        if self.reindex.state == "running":
+            raise ApiError(409, "reindex_running", "an index rebuild is already running; "
+                                                   "GET /v1/admin/reindex shows its progress")
+        self.reindex = ReindexState(state="running", force=force, started_at=time.time())
+        self._reindex_task = self._spawn(self._reindex(loaded, force))
+        return self._reindex_task
+
+    async def _reindex(self, loaded: Loaded, force: bool) -> None:
+        settings, encoder = self.settings, loaded.service.encoder
+        state = self.reindex
+
+        def rebuild() -> tuple[Any, Vraagbaak | None]:
+            from rag.index import load_index
+            from rag.ingest import build_index, expected_manifest
+
+            report = build_index(settings, encoder, force=force)
+            if report.status != "built":
+                return report, None
+            index = load_index(settings.index_dir, expected_manifest(settings, encoder.model_hash))
+            return report, Vraagbaak(settings, encoder, index)  # the model stays loaded; only the index is new
+
+        try:
+            report, service = await anyio.to_thread.run_sync(rebuild, abandon_on_cancel=True)
+            if service is not None:
+                await self._install(service)  # one assignment: requests already running keep the old index
+                self._spawn(self._warm())
+            state.status, state.documents, state.passages = report.status, report.documents, report.chunks
+            state.embedded, state.seconds, state.swapped = report.embedded, round(report.seconds, 1), service is not None
+            state.state = "succeeded"
+            self.metrics.reindexes.labels("succeeded").inc()
+            log.info(f"reindex {report.status}: {report.documents} documents, {report.chunks} passages, "
+                     f"{report.embedded} newly embedded in {report.seconds:.1f} s")
+        except Exception as exc:
+            state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
+            self.metrics.reindexes.labels("failed").inc()
+            log.exception("reindex failed; the loaded index stays in use")
+        finally:
+            state.finished_at = time.time()

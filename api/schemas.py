@@ -1,0 +1,223 @@
+"""Request and response models of the Vraagbaak API (the OpenAI-compatible ones are in api/openai_compat.py).
+
+Requests are strict: an unknown field is a 422, so a typo (``topk``) is not silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["invalid_request"])
+    message: str = Field(examples=["top_k: Input should be less than or equal to 50"])
+    request_id: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+# ---------------------------------------------------------------- passages
+
+
+class DocumentRef(BaseModel):
+    id: str
+    title: str
+    date: str | None = None
+    reference: str | None = None
+
+
+class FootnoteOut(BaseModel):
+    number: int
+    text: str
+
+
+class PassageOut(BaseModel):
+    """A retrieved passage with its citation (rag.types.Passage.to_dict)."""
+
+    id: str = Field(description="Passage id; GET /v1/passages/{id} (url-encode the '#') shows it in context")
+    rank: int
+    score: float
+    text: str
+    context: str | None = Field(None, description="What frames the passage, e.g. the question a split answer belongs to")
+    document: DocumentRef
+    section: str | None = None
+    question_numbers: list[int] = []
+    char_start: int
+    char_end: int
+    footnotes: list[FootnoteOut] = []
+    duplicates: list[str] = Field([], description="Ids of passages with the same text, collapsed into this one")
+    citation: str = Field(description="Human-readable citation: document, reference, date, question or section")
+
+
+# ---------------------------------------------------------------- search
+
+
+class SearchFilters(Strict):
+    doc_ids: list[str] | None = Field(None, min_length=1, max_length=100,
+                                      description="Only these documents (ids from GET /v1/documents)")
+    date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")
+    date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SearchFilters":
+        if self.date_from and self.date_to and (self.date_from + "-01-01")[:10] > (self.date_to + "-12-31")[:10]:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
+        return self
+
+
+class SearchRequest(Strict):
+    query: str = Field(description="The question, Dutch or English", examples=["Waarom is de WOM ingetrokken?"])
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
+    filters: SearchFilters | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[PassageOut]
+    took_ms: float
+
+
+# ---------------------------------------------------------------- ask
+
+
+class HistoryMessage(Strict):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(Strict):
+    question: str = Field(examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"])
+    top_k: int | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
+    mode: Literal["auto", "extractive", "generative"] = Field(
+        "auto", description="auto: the LLM when one is configured, else extractive")
+    stream: bool = Field(False, description="Server-Sent Events: sources, delta…, done (the full response)")
+    history: list[HistoryMessage] = Field([], max_length=20, description="Earlier turns, oldest first, for follow-ups")
+
+
+class CitationOut(PassageOut):
+    n: int = Field(description="The number used in the answer's [n] markers")
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[int]
+    supported: bool
+    score: float
+    reasons: list[str] = []
+
+
+class LlmInfo(BaseModel):
+    model: str | None = None
+    error: str | None = None
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str = Field(description="The answer; every sentence ends with [n] markers, or it says the documents do not cover the question")
+    citations: list[CitationOut]
+    mode_used: Literal["extractive", "generative"] | str
+    abstained: bool
+    grounded: bool
+    unsupported_sentences: list[str]
+    sentences: list[SentenceOut] = []
+    fallback_reason: str | None = None
+    language: str | None = None
+    llm: LlmInfo
+    took_ms: float
+
+
+# ---------------------------------------------------------------- documents and passages
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    title: str
+    date: str | None = None
+    doc_type: str | None = None
+    reference: str | None = None
+    author: str | None = None
+    url: str | None = None
+    passage_count: int
+
+
+class DocumentList(BaseModel):
+    count: int
+    documents: list[DocumentSummary]
+
+
+class PassageBrief(BaseModel):
+    id: str
+    text: str
+    section: str | None = None
+    question_numbers: list[int] = []
+    char_start: int
+    char_end: int
+
+
+class DocumentDetail(DocumentSummary):
+    passages: list[PassageBrief] = Field(description="The document's passages in reading order")
+
+
+class PassageDetail(BaseModel):
+    id: str
+    text: str
+    context: str | None = None
+    section: str | None = None
+    question_numbers: list[int] = []
+    char_start: int
+    char_end: int
+    footnotes: list[FootnoteOut] = []
+    citation: str
+    document: DocumentSummary
+    previous: PassageBrief | None = Field(None, description="The passage before this one in the same document")
+    next: PassageBrief | None = Field(None, description="The passage after this one in the same document")
+
+
+# ---------------------------------------------------------------- operations
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"] = "ready"
+    documents: int
+    passages: int
+    index: str
+    embedding_model: str
+    answer_engine: bool
+    llm_configured: bool
+    warm: bool = Field(description="The background warm-up after loading is done: latency is at its steady state")
+
+
+class ReindexRequest(Strict):
+    force: bool = Field(False, description="Rebuild even when the index matches the corpus")
+    wait: bool = Field(False, description="Answer when the rebuild is done instead of at once (202)")
+
+
+class ReindexStatus(BaseModel):
+    state: Literal["idle", "running", "succeeded", "failed"]
+    force: bool
+    started_at: float | None = None
+    finished_at: float | None = None
+    status: str | None = None
+    documents: int | None = None
+    passages: int | None = None
+    embedded: int | None = None
+    seconds: float | None = None
+    swapped: bool
+    error: str | None = None

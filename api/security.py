@@ -1,0 +1,53 @@
+"""Bearer API keys from ``VRAAGBAAK_API_KEYS`` (comma-separated).
+
+* Admin endpoints (reindex, feedback listing) always need a valid key. With no keys configured they
+  are switched off: 403 ``admin_disabled`` (a configuration fact, not a passing outage, so not 503).
+* Public endpoints (search, ask, chat, documents, passages, models, metrics) need one only when
+  ``VRAAGBAAK_REQUIRE_API_KEY=true``. ``/healthz``, ``/readyz`` and the docs are always open.
+
+A missing or unknown key is 401 with ``WWW-Authenticate: Bearer``. Keys are compared in constant time.
+The OpenAI clients send their ``api_key`` exactly this way (``Authorization: Bearer <key>``).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+
+bearer = HTTPBearer(auto_error=False, description="An API key from VRAAGBAAK_API_KEYS")
+
+
+def _known(key: str, keys: tuple[str, ...]) -> bool:
+    found = False
+    for candidate in keys:  # no early exit: the time taken does not tell which key matched
+        found |= hmac.compare_digest(key.encode(), candidate.encode())
+    return found
+
+
+def _check(credentials: HTTPAuthorizationCredentials | None, keys: tuple[str, ...]) -> None:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "unauthorized", "this endpoint needs an API key: 'Authorization: Bearer <key>'",
+                       challenge)
+    if not _known(credentials.credentials, keys):
+        raise ApiError(401, "unauthorized", "the API key is not valid", challenge)
+
+
+async def public_access(request: Request,
+                        credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> None:
+    settings = request.app.state.settings
+    if settings.require_api_key:
+        _check(credentials, settings.api_keys)
+
+
+async def admin_access(request: Request,
+                       credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> None:
+    settings = request.app.state.settings
+    if not settings.api_keys:
+        raise ApiError(403, "admin_disabled",
+                       "admin endpoints are disabled: no API keys are configured (set VRAAGBAAK_API_KEYS)")
+    _check(credentials, settings.api_keys)
