@@ -81,3 +81,138 @@ def small_corpus(tmp_path):
         encoding="utf-8")
     (corpus / "fietsbrief.json").write_text(json.dumps({"title": "Brief over fietsparkeren", "date": "2025-03-01"}))
     return corpus
+
+
+# ---------------------------------------------------------------- HTTP API (tests/test_api*.py)
+
+
+class ApiServer:
+    """A real uvicorn server in a background thread, on a free 127.0.0.1 port."""
+
+    def __init__(self, app):
+        import socket
+
+        import uvicorn
+
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.app = app
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+        self.server = uvicorn.Server(config)
+
+    def start(self) -> "ApiServer":
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test API server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.socket.close()
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """Serve any ASGI app on a real server for the rest of the session; returns its base URL."""
+    servers = []
+
+    def start(app) -> str:
+        servers.append(ApiServer(app).start())
+        return servers[-1].url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_server(service, settings):
+    """Start (once per set of overrides) a real API server over the session's service and index;
+    returns its base URL. ``api_server(api_keys=("k1",))`` for another configuration;
+    ``preload=False`` makes the app load the model and index itself, as ``vraagbaak serve`` does.
+    The answer engine gets no LLM here: /v1/ask and chat answer extractively."""
+    import dataclasses
+
+    from api.app import create_app
+
+    servers: dict = {}
+    no_llm = {"llm_base_url": ""} if "llm_base_url" in {f.name for f in dataclasses.fields(settings)} else {}
+
+    def start(preload: bool = True, **overrides) -> str:
+        key = (preload, tuple(sorted(overrides.items())))
+        if key not in servers:
+            configured = dataclasses.replace(settings, **{**no_llm, **overrides})
+            servers[key] = ApiServer(create_app(configured, service=service if preload else None)).start()
+        return servers[key].url
+
+    yield start
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def api(api_server):
+    """An httpx client for the default API server (no API keys, CORS for https://chat.example.nl)."""
+    import httpx
+
+    with httpx.Client(base_url=api_server(cors_origins=("https://chat.example.nl",)), timeout=120) as client:
+        yield client
+
+
+# ---------------------------------------------------------------- the real local LLM (tests marked "llm")
+
+
+@pytest.fixture(scope="session")
+def llm_server():
+    """The real llama.cpp server (Qwen2.5-Coder 0.5B via scripts/llm_server.sh) on a free port, one
+    thread; returns its base URL (".../v1"). Fetching the model and building llama-cpp-python are
+    cached no-ops after the first run; a first build takes 4–11 minutes, so allow 15."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from rag.config import PROJECT_ROOT as root
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"vraagbaak-llm-{port}.log"), "w")
+    proc = subprocess.Popen(["scripts/llm_server.sh", "0.5b", str(port), "--n_threads", "1"], cwd=root,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "PYTHON": sys.executable})
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 15 * 60
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the LLM server exited with {proc.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(url + "/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the LLM server did not answer within 15 minutes; see {log.name}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the script and the server it exec'd
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()

@@ -128,7 +128,3 @@ def test_damaged_index(run_cli, service, tmp_path):
     (index / "current" / "index.faiss").write_bytes(b"not a faiss index")
     proc = run_cli("search", "integratie", env={"VRAAGBAAK_INDEX_DIR": str(index)})
     assert_clean_failure(proc, 1, "damaged", "vraagbaak index")
-
-
-def test_serve_is_not_there_yet(run_cli):
-    assert_clean_failure(run_cli("serve"), 1, "not available yet")

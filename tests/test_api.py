@@ -1,0 +1,399 @@
+"""The HTTP API against a real running server (uvicorn on 127.0.0.1) with the real model and index:
+health, search, documents and passages, bad inputs, request ids, metrics, CORS, API keys, reindex,
+and the OpenAPI docs. Answers (/v1/ask, chat completions) are in test_api_answers.py."""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+QUESTION = "Waarom is de WOM ingetrokken?"
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    """The one error shape: {"error": {"code", "message", "request_id"}}, request id as in the header."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"code", "message", "request_id"}
+    assert error["message"] and isinstance(error["message"], str)
+    assert "Traceback" not in response.text
+    assert error["request_id"] == response.headers["x-request-id"]
+    if code:
+        assert error["code"] == code, error
+    return error
+
+
+# ---------------------------------------------------------------- health
+
+
+def test_healthz_and_readyz(api, service):
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["status"] == "ready"
+    assert body["documents"] == len(service.index.documents)
+    assert body["passages"] == len(service.index.chunks)
+    assert body["embedding_model"] == service.settings.embedding_model
+    assert body["llm_configured"] is False
+
+
+def test_not_ready_says_why_and_health_stays_up(api_server, tmp_path):
+    """A server whose corpus is missing cannot load: /healthz 200, /readyz and the endpoints 503."""
+    url = api_server(preload=False, corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "index")
+    with httpx.Client(base_url=url, timeout=60) as client:
+        assert client.get("/healthz").status_code == 200
+        deadline = time.monotonic() + 60
+        while True:
+            error = assert_error(client.get("/readyz"), 503, "not_ready")
+            if "could not be loaded" in error["message"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert "could not be loaded" in error["message"] and "no-corpus" in error["message"]
+        assert_error(client.post("/v1/search", json={"query": QUESTION}), 503, "not_ready")
+        assert_error(client.get("/v1/documents"), 503, "not_ready")
+
+
+# ---------------------------------------------------------------- search
+
+
+def test_search_returns_ranked_cited_passages(api, service):
+    response = api.post("/v1/search", json={"query": QUESTION, "top_k": 3})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["query"] == QUESTION and body["took_ms"] > 0
+    results = body["results"]
+    assert [r["rank"] for r in results] == [1, 2, 3]
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    for r in results:
+        for key in ("id", "rank", "score", "text", "document", "section", "char_start", "char_end", "citation"):
+            assert key in r
+        assert set(r["document"]) >= {"id", "title", "date", "reference"}
+        assert r["document"]["id"] in service.index.documents
+        assert r["citation"] and r["text"]
+    # The same passages the service finds when called directly.
+    direct = service.search(QUESTION, top_k=3)
+    assert [r["id"] for r in results] == [p.chunk.id for p in direct.passages]
+
+
+def test_search_defaults_to_five_results_and_answers_english(api):
+    body = api.post("/v1/search", json={"query": "Why was the minority consultation act withdrawn?"}).json()
+    assert len(body["results"]) == 5
+
+
+def test_search_filters(api, service):
+    doc_id = "kst-32824-445" if "kst-32824-445" in service.index.documents else next(iter(service.index.documents))
+    body = api.post("/v1/search", json={"query": QUESTION, "top_k": 4, "filters": {"doc_ids": [doc_id]}}).json()
+    assert body["results"] and {r["document"]["id"] for r in body["results"]} == {doc_id}
+    body = api.post("/v1/search", json={"query": QUESTION, "filters": {"date_from": "2013", "date_to": "2013-12-31"}}).json()
+    assert body["results"]
+    assert all(r["document"]["date"] and r["document"]["date"].startswith("2013") for r in body["results"])
+
+
+# ---------------------------------------------------------------- documents and passages
+
+
+def test_documents_list_and_detail(api, service):
+    listing = api.get("/v1/documents").json()
+    assert listing["count"] == len(service.index.documents) == len(listing["documents"])
+    assert sum(d["passage_count"] for d in listing["documents"]) == len(service.index.chunks)
+    doc = max(listing["documents"], key=lambda d: d["passage_count"])
+    detail = api.get(f"/v1/documents/{doc['id']}").json()
+    assert detail["id"] == doc["id"] and detail["title"] == doc["title"]
+    assert len(detail["passages"]) == doc["passage_count"]
+    starts = [p["char_start"] for p in detail["passages"]]
+    assert starts == sorted(starts)
+    assert_error(api.get("/v1/documents/geen-document"), 404, "document_not_found")
+
+
+def test_passage_with_neighbours_for_citation_links(api):
+    hit = api.post("/v1/search", json={"query": QUESTION, "top_k": 1}).json()["results"][0]
+    assert "#" in hit["id"]  # so a link must url-encode it
+    passage = api.get("/v1/passages/" + quote(hit["id"], safe="")).json()
+    assert passage["id"] == hit["id"] and passage["text"] == hit["text"]
+    assert passage["citation"] == hit["citation"]
+    assert passage["document"]["id"] == hit["document"]["id"]
+
+    doc = api.get(f"/v1/documents/{hit['document']['id']}").json()
+    ids = [p["id"] for p in doc["passages"]]
+    assert len(ids) >= 3
+    first = api.get("/v1/passages/" + quote(ids[0], safe="")).json()
+    middle = api.get("/v1/passages/" + quote(ids[1], safe="")).json()
+    last = api.get("/v1/passages/" + quote(ids[-1], safe="")).json()
+    assert first["previous"] is None and first["next"]["id"] == ids[1]
+    assert middle["previous"]["id"] == ids[0] and middle["next"]["id"] == ids[2]
+    assert last["next"] is None and last["previous"]["id"] == ids[-2]
+    assert middle["previous"]["text"] and middle["next"]["char_start"] >= middle["char_start"]
+    assert_error(api.get("/v1/passages/" + quote("kst-32824-445#0000000000", safe="")), 404, "passage_not_found")
+
+
+# ---------------------------------------------------------------- bad input
+
+LONG = "a" * 2001
+
+BAD_JSON_BODIES = [
+    # (endpoint, body, status, code)
+    ("/v1/search", {"query": ""}, 422, "empty_question"),
+    ("/v1/search", {"query": "  \n\t "}, 422, "empty_question"),
+    ("/v1/search", {"query": LONG}, 413, "question_too_long"),
+    ("/v1/search", {"query": QUESTION, "top_k": 0}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "top_k": 51}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "top_k": "vijf"}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "topk": 3}, 422, "invalid_request"),
+    ("/v1/search", {"question": QUESTION}, 422, "invalid_request"),
+    ("/v1/search", {"query": 42}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "filters": {"doc_ids": ["geen-document"]}}, 422, "unknown_document"),
+    ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2013-13"}}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2014", "date_to": "2013"}}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "filters": {"docs": ["x"]}}, 422, "invalid_request"),
+    ("/v1/search", [QUESTION], 422, "invalid_request"),
+    ("/v1/ask", {"question": ""}, 422, "empty_question"),
+    ("/v1/ask", {"question": "   "}, 422, "empty_question"),
+    ("/v1/ask", {"question": LONG}, 413, "question_too_long"),
+    ("/v1/ask", {"question": QUESTION, "top_k": 0}, 422, "invalid_request"),
+    ("/v1/ask", {"question": QUESTION, "top_k": 21}, 422, "invalid_request"),
+    ("/v1/ask", {"question": QUESTION, "mode": "creatief"}, 422, "invalid_request"),
+    ("/v1/ask", {"question": QUESTION, "temperature": 0.2}, 422, "invalid_request"),
+    ("/v1/ask", {"question": QUESTION, "history": [{"role": "system", "content": "x"}]}, 422, "invalid_request"),
+    ("/v1/chat/completions", {"model": "vraagbaak", "messages": []}, 422, "invalid_request"),
+    ("/v1/chat/completions", {"model": "vraagbaak", "messages": [{"role": "user", "content": " "}]}, 422, "empty_question"),
+    ("/v1/chat/completions", {"model": "vraagbaak", "messages": [{"role": "user", "content": LONG}]}, 413, "question_too_long"),
+    ("/v1/chat/completions", {"model": "vraagbaak", "messages": [{"role": "user", "content": QUESTION},
+                                                                {"role": "assistant", "content": "Ja."}]}, 422, "invalid_request"),
+    ("/v1/chat/completions", {"model": "vraagbaak", "n": 2, "messages": [{"role": "user", "content": QUESTION}]}, 422, "invalid_request"),
+    ("/v1/chat/completions", {"model": "vraagbaak", "messages": [{"role": "robot", "content": QUESTION}]}, 422, "invalid_request"),
+    ("/v1/chat/completions", {"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}, 404, "model_not_found"),
+]
+
+
+@pytest.mark.parametrize("endpoint,body,status,code", BAD_JSON_BODIES,
+                         ids=[f"{e}-{s}-{c}-{i}" for i, (e, _, s, c) in enumerate(BAD_JSON_BODIES)])
+def test_bad_input_is_a_clear_4xx(api, endpoint, body, status, code):
+    error = assert_error(api.post(endpoint, json=body), status, code)
+    if code == "empty_question":
+        assert "empty" in error["message"]
+    if code == "question_too_long":
+        assert "2001" in error["message"] and "2000" in error["message"]
+    if body == {"query": QUESTION, "topk": 3}:
+        assert "topk" in error["message"]
+
+
+BAD_RAW_BODIES = [
+    # (endpoint, raw body, content type, status, code)
+    ("/v1/search", b'{"query": "WOM"', "application/json", 400, "invalid_json"),
+    ("/v1/search", b"query=WOM", "application/json", 400, "invalid_json"),
+    ("/v1/search", '{"query": "W\u00d6M"}'.encode("latin-1"), "application/json", 400, "invalid_body"),
+    ("/v1/search", b'{"query": "\xff\xfe"}', "application/json", 400, "invalid_body"),
+    ("/v1/search", b'{"query": "WOM"}', "text/plain", 415, "unsupported_media_type"),
+    ("/v1/search", b"", "application/json", 422, "invalid_request"),
+    ("/v1/ask", b'{"question": ', "application/json", 400, "invalid_json"),
+    ("/v1/chat/completions", b"{'model': 'vraagbaak'}", "application/json", 400, "invalid_json"),
+    ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "\xc3\x28"}]}', "application/json", 400, "invalid_body"),
+]
+
+
+@pytest.mark.parametrize("endpoint,raw,content_type,status,code", BAD_RAW_BODIES,
+                         ids=[f"{e}-{s}-{c}-{i}" for i, (e, _, _, s, c) in enumerate(BAD_RAW_BODIES)])
+def test_unreadable_bodies(api, endpoint, raw, content_type, status, code):
+    assert_error(api.post(endpoint, content=raw, headers={"content-type": content_type}), status, code)
+
+
+def test_body_over_the_limit_is_413_declared_or_chunked(api):
+    big = b'{"query": "' + b"a" * 1_100_000 + b'"}'
+    assert_error(api.post("/v1/search", content=big, headers={"content-type": "application/json"}),
+                 413, "body_too_large")
+
+    def chunks():  # no Content-Length: the limit is enforced while reading
+        for i in range(0, len(big), 65536):
+            yield big[i:i + 65536]
+
+    assert_error(api.post("/v1/search", content=chunks(), headers={"content-type": "application/json"}),
+                 413, "body_too_large")
+
+
+def test_unknown_route_and_wrong_method(api):
+    assert_error(api.get("/v1/nergens"), 404, "not_found")
+    assert_error(api.post("/v2/search", json={"query": QUESTION}), 404, "not_found")
+    assert_error(api.get("/v1/search"), 405, "method_not_allowed")
+    assert_error(api.delete("/v1/documents"), 405, "method_not_allowed")
+    assert_error(api.put("/v1/ask", json={"question": QUESTION}), 405, "method_not_allowed")
+
+
+# ---------------------------------------------------------------- operations
+
+
+def test_request_id_is_echoed_or_generated(api):
+    response = api.get("/healthz", headers={"X-Request-ID": "vb-test-42"})
+    assert response.headers["x-request-id"] == "vb-test-42"
+    generated = api.get("/healthz").headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    assert api.get("/healthz").headers["x-request-id"] != generated
+    # An id that could forge a log line is replaced, not echoed.
+    forged = api.get("/healthz", headers={"X-Request-ID": "x" * 300})
+    assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["x-request-id"])
+    error = assert_error(api.post("/v1/search", json={"query": ""}, headers={"X-Request-ID": "vb-err-1"}), 422)
+    assert error["request_id"] == "vb-err-1"
+
+
+def test_metrics_expose_requests_latency_retrieval_and_answer_counters(api):
+    api.post("/v1/search", json={"query": QUESTION, "top_k": 1})
+    api.post("/v1/search", json={"query": ""})
+    response = api.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    text = response.text
+
+    def value(pattern: str) -> float:
+        m = re.search(r"^" + pattern + r" ([0-9.e+-]+)$", text, re.M)
+        assert m, f"{pattern} not in /metrics"
+        return float(m.group(1))
+
+    assert value(r'vraagbaak_http_requests_total\{method="POST",route="/v1/search",status="200"\}') >= 1
+    assert value(r'vraagbaak_http_requests_total\{method="POST",route="/v1/search",status="422"\}') >= 1
+    assert value(r'vraagbaak_http_request_duration_seconds_count\{method="POST",route="/v1/search"\}') >= 2
+    assert value(r"vraagbaak_retrieval_duration_seconds_count") >= 1
+    assert value(r"vraagbaak_ready") == 1
+    assert value(r"vraagbaak_index_passages") > 0
+    assert value(r'vraagbaak_answer_fallbacks_total\{reason="none"\}') == 0
+    assert value(r'vraagbaak_llm_errors_total\{kind="none"\}') == 0
+    for name in ("vraagbaak_llm_duration_seconds_count", "vraagbaak_answer_duration_seconds",
+                 "vraagbaak_answers_total", "vraagbaak_unsupported_sentences_total",
+                 "vraagbaak_http_requests_in_progress", "process_resident_memory_bytes"):
+        assert name in text
+
+
+def test_cors_preflight_and_simple_requests(api, api_server):
+    preflight = api.options("/v1/search", headers={
+        "Origin": "https://chat.example.nl", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, x-stainless-lang"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://chat.example.nl"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    simple = api.post("/v1/search", json={"query": QUESTION, "top_k": 1}, headers={"Origin": "https://chat.example.nl"})
+    assert simple.headers["access-control-allow-origin"] == "https://chat.example.nl"
+    assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
+    refused = api.options("/v1/search", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert_error(refused, 400, "cors_rejected")
+    # Without VRAAGBAAK_CORS_ORIGINS no origin is allowed.
+    with httpx.Client(base_url=api_server(), timeout=60) as plain:
+        response = plain.post("/v1/search", json={"query": QUESTION, "top_k": 1}, headers={"Origin": "https://chat.example.nl"})
+        assert response.status_code == 200 and "access-control-allow-origin" not in response.headers
+
+
+def test_openapi_docs(api):
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    spec = api.get("/openapi.json").json()
+    for path in ("/v1/search", "/v1/ask", "/v1/chat/completions", "/v1/models", "/v1/documents",
+                 "/v1/documents/{doc_id}", "/v1/passages/{passage_id}", "/healthz", "/readyz"):
+        assert path in spec["paths"]
+    assert "ErrorResponse" in spec["components"]["schemas"]
+
+
+# ---------------------------------------------------------------- API keys
+
+
+def test_admin_endpoints_are_off_without_keys(api):
+    assert_error(api.post("/v1/admin/reindex"), 403, "admin_disabled")
+    assert_error(api.get("/v1/admin/reindex"), 403, "admin_disabled")
+    assert_error(api.get("/v1/feedback", headers={"Authorization": "Bearer iets"}), 403, "admin_disabled")
+
+
+def test_keys_guard_admin_and_leave_public_open(api_server):
+    with httpx.Client(base_url=api_server(api_keys=("sleutel-1", "sleutel-2")), timeout=60) as client:
+        assert client.post("/v1/search", json={"query": QUESTION, "top_k": 1}).status_code == 200
+        missing = client.get("/v1/feedback")
+        assert_error(missing, 401, "unauthorized")
+        assert missing.headers["www-authenticate"] == "Bearer"
+        assert_error(client.get("/v1/feedback", headers={"Authorization": "Bearer fout"}), 401, "unauthorized")
+        assert_error(client.get("/v1/feedback", headers={"Authorization": "Basic c2xldXRlbC0xOg=="}), 401, "unauthorized")
+        assert_error(client.get("/v1/feedback", headers={"Authorization": "Bearer sleutel-2"}), 501, "not_implemented")
+        status = client.get("/v1/admin/reindex", headers={"Authorization": "Bearer sleutel-1"})
+        assert status.status_code == 200 and status.json()["state"] in ("idle", "succeeded")
+
+
+def test_public_endpoints_need_a_key_when_required(api_server):
+    with httpx.Client(base_url=api_server(api_keys=("sleutel-1",), require_api_key=True), timeout=60) as client:
+        auth = {"Authorization": "Bearer sleutel-1"}
+        for method, path, body in (("POST", "/v1/search", {"query": QUESTION}), ("GET", "/v1/documents", None),
+                                   ("GET", "/v1/models", None), ("GET", "/metrics", None),
+                                   ("POST", "/v1/ask", {"question": QUESTION}),
+                                   ("POST", "/v1/chat/completions", {"model": "vraagbaak", "messages": []})):
+            assert_error(client.request(method, path, json=body), 401, "unauthorized")
+        assert client.post("/v1/search", json={"query": QUESTION, "top_k": 1}, headers=auth).status_code == 200
+        assert client.get("/v1/models", headers=auth).status_code == 200
+        assert client.get("/metrics", headers=auth).status_code == 200
+        assert client.get("/healthz").status_code == 200 and client.get("/readyz").status_code == 200
+
+
+def test_required_keys_without_keys_is_a_configuration_error(settings):
+    import dataclasses
+
+    from api.app import create_app
+
+    with pytest.raises(ValueError, match="VRAAGBAAK_API_KEYS"):
+        create_app(dataclasses.replace(settings, require_api_key=True, api_keys=()))
+
+
+# ---------------------------------------------------------------- reindex
+
+
+def test_reindex_rebuilds_and_swaps_atomically(api_server):
+    auth = {"Authorization": "Bearer beheer"}
+    with httpx.Client(base_url=api_server(api_keys=("beheer",)), timeout=300, headers=auth) as client:
+        before = client.get("/readyz").json()["index"]
+        started = client.post("/v1/admin/reindex", json={"force": True})
+        assert started.status_code == 202 and started.json()["state"] == "running"
+        assert_error(client.post("/v1/admin/reindex", json={"force": True}), 409, "reindex_running")
+        # Searches keep working during the rebuild.
+        assert client.post("/v1/search", json={"query": QUESTION, "top_k": 1}).status_code == 200
+        deadline = time.monotonic() + 240
+        while (state := client.get("/v1/admin/reindex").json())["state"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert state["state"] == "succeeded", state
+        assert state["status"] == "built" and state["swapped"] is True and state["passages"] > 0
+        after = client.get("/readyz").json()
+        assert after["index"] != before and after["passages"] == state["passages"]
+        hit = client.post("/v1/search", json={"query": QUESTION, "top_k": 1}).json()["results"][0]
+        assert client.get("/v1/passages/" + quote(hit["id"], safe="")).status_code == 200
+
+        unchanged = client.post("/v1/admin/reindex", json={"wait": True})
+        assert unchanged.status_code == 200
+        assert unchanged.json()["state"] == "succeeded" and unchanged.json()["status"] == "up-to-date"
+        assert unchanged.json()["swapped"] is False
+        assert_error(client.post("/v1/admin/reindex", json={"wait": True, "forse": True}), 422, "invalid_request")
+
+
+# ---------------------------------------------------------------- internal errors
+
+
+def test_an_internal_error_is_a_500_in_the_error_shape(service, settings, serve_app):
+    """A fault inside the service: 500 with code 'internal' and the request id, no traceback; the
+    server keeps serving."""
+    import dataclasses
+
+    from api.app import create_app
+
+    class BrokenSearch:
+        def __getattr__(self, name):
+            return getattr(service, name)
+
+        def search(self, *args, **kwargs):
+            raise RuntimeError("simulated fault in retrieval")
+
+    url = serve_app(create_app(dataclasses.replace(settings, llm_base_url=""), service=BrokenSearch()))
+    with httpx.Client(base_url=url, timeout=60) as client:
+        response = client.post("/v1/search", json={"query": QUESTION}, headers={"X-Request-ID": "fout-1"})
+        error = assert_error(response, 500, "internal")
+        assert "fout-1" in error["message"] and "simulated" not in response.text
+        assert client.get("/v1/documents").status_code == 200
+        metrics = client.get("/metrics").text
+        assert 'vraagbaak_http_requests_total{method="POST",route="/v1/search",status="500"} 1.0' in metrics
