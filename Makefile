@@ -7,9 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.vraagbaak-installed
 MODEL ?= embeddinggemma-300m
-QUESTION ?= Waarom is het overleg met minderhedenorganisaties gestopt?
 
-.PHONY: setup index run test eval bench
+.PHONY: setup llm-setup index run llm test eval bench
 
 ## setup: virtualenv with the project and its pinned dependencies, and the verified embedding model
 setup: $(STAMP)
@@ -28,12 +27,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 index: setup
 	$(BIN)/vraagbaak index
 
-## run: build the index if needed and answer a demo question (QUESTION="..." for another)
+## run: set up, build the index if needed and serve the HTTP API on http://127.0.0.1:8000 (docs at /docs)
 run: index
-	$(BIN)/vraagbaak search "$(QUESTION)"
+	$(BIN)/vraagbaak serve
 
-## test: the test suite (real model, real FAISS; builds its own index in a temporary folder)
-test: setup
+## llm: a local OpenAI-compatible LLM server (Qwen2.5-Coder 0.5B) on 127.0.0.1:8080; then
+##      VRAAGBAAK_LLM_BASE_URL=http://127.0.0.1:8080/v1 make run
+llm: setup
+	scripts/llm_server.sh 0.5b 8080
+
+## llm-setup: llama-cpp-python built without AMX (cached wheel) and the verified 0.5B GGUF, for the LLM tests
+llm-setup: setup
+	PYTHON=$(BIN)/python scripts/install_llama_cpp.sh
+	$(BIN)/python -m embeddings.fetch qwen2.5-coder-0.5b-gguf
+
+## test: the test suite (real model, real FAISS, real local LLM server; builds its own index in a temporary folder)
+test: setup llm-setup
 	$(BIN)/python -m pytest -q
 
 ## eval: retrieval metrics on the development questions
