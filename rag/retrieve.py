@@ -51,10 +51,43 @@ def _shingles(text: str) -> frozenset:
     return frozenset(tuple(words[i:i + 4]) for i in range(max(1, len(words) - 3)))
 
 
-def near_duplicate(a: frozenset, b: frozenset) -> bool:
-    if min(len(a), len(b)) < _MIN_SHINGLES:
-        return a == b
-    return len(a & b) / min(len(a), len(b)) >= NEAR_DUPLICATE
+def duplicate_groups(chunks: list[Chunk]) -> np.ndarray:
+    """Group id per chunk: chunks with the same answer, or near-duplicate texts, share one.
+
+    Computed once at load (a sparse chunk×shingle product gives every pairwise overlap), so a
+    query only looks groups up; the grouping is transitive (47 ~ 79 ~ 80 is one group)."""
+    from scipy.sparse import csr_matrix
+
+    shingles = [_shingles(c.text) for c in chunks]
+    vocab: dict[tuple, int] = {}
+    rows, cols = [], []
+    for i, sh in enumerate(shingles):
+        for g in sh:
+            rows.append(i)
+            cols.append(vocab.setdefault(g, len(vocab)))
+    m = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(chunks), max(len(vocab), 1)))
+    overlap = (m @ m.T).tocoo()
+    parent = list(range(len(chunks)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    sizes = [len(sh) for sh in shingles]
+    for i, j, shared in zip(overlap.row, overlap.col, overlap.data):
+        if i < j:
+            small = min(sizes[i], sizes[j])
+            dup = (shingles[i] == shingles[j]) if small < _MIN_SHINGLES else shared / small >= NEAR_DUPLICATE
+            if dup:
+                parent[find(i)] = find(j)
+    by_answer: dict[tuple, int] = {}
+    for i, c in enumerate(chunks):
+        if c.answer_key:
+            other = by_answer.setdefault((c.doc_id, c.answer_key), i)
+            parent[find(i)] = find(other)
+    return np.array([find(i) for i in range(len(chunks))])
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -75,7 +108,7 @@ class Retriever:
         self.chunks: list[Chunk] = index.chunks
         titles = {d.id: d.title for d in index.documents.values()}
         self.bm25 = BM25([f"{titles.get(c.doc_id, '')} {c.section or ''} {c.retrieval_text}" for c in self.chunks])
-        self._shingles = [_shingles(c.text) for c in self.chunks]
+        self._groups = duplicate_groups(self.chunks)
         self._dates = [index.documents[c.doc_id].date if c.doc_id in index.documents else None for c in self.chunks]
 
     def scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -106,8 +139,7 @@ class Retriever:
         fused = self.fuse(dense, lexical)
         order = np.argsort(-fused, kind="stable")
         passages: list[Passage] = []
-        by_answer: dict[tuple, int] = {}
-        kept: list[int] = []  # chunk index of each passage slot
+        slot_of_group: dict[int, int] = {}
         extra_questions: dict[int, set[int]] = {}
         duplicates: dict[int, list[str]] = {}
         for i in order:
@@ -115,11 +147,7 @@ class Retriever:
             if filters and not filters.admits(chunk.doc_id, self._dates[i]):
                 continue
             # Collapse repeats: the same answer under other questions, or a near-identical passage.
-            key = (chunk.doc_id, chunk.answer_key) if chunk.answer_key else None
-            keeper = by_answer.get(key) if key else None
-            if keeper is None:
-                keeper = next((slot for slot, j in enumerate(kept)
-                               if near_duplicate(self._shingles[i], self._shingles[j])), None)
+            keeper = slot_of_group.get(self._groups[i])
             if keeper is not None:
                 extra_questions[keeper].update(chunk.question_numbers)
                 duplicates[keeper].append(chunk.id)
@@ -127,9 +155,7 @@ class Retriever:
             if len(passages) >= top_k:
                 continue  # keep scanning only to gather the duplicates of the passages we return
             slot = len(passages)
-            if key:
-                by_answer[key] = slot
-            kept.append(i)
+            slot_of_group[self._groups[i]] = slot
             extra_questions[slot] = set()
             duplicates[slot] = []
             meta = self.index.documents[chunk.doc_id]
