@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rag.retrieve import range_is_empty
+
 ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
@@ -73,7 +75,7 @@ class SearchFilters(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> "SearchFilters":
-        if self.date_from and self.date_to and (self.date_from + "-01-01")[:10] > (self.date_to + "-12-31")[:10]:
+        if range_is_empty(self.date_from, self.date_to):
             raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
         return self
 

@@ -273,11 +273,12 @@ def cmd_index(args) -> int:
 
 
 def cmd_search(args) -> int:
+    from rag.retrieve import range_is_empty
     from rag.service import QueryError, validate_query
 
     settings = _settings()
     # Everything that can be checked without the model is checked before it loads.
-    if args.date_from and args.date_to and (args.date_from + "-01-01")[:10] > (args.date_to + "-12-31")[:10]:
+    if range_is_empty(args.date_from, args.date_to):
         raise InputError(f"--from {args.date_from} is after --to {args.date_to}")
     if args.queries_file is not None:
         if args.query is not None:

@@ -21,6 +21,16 @@ from rag.lexical import BM25
 from rag.types import Chunk, Passage
 
 
+def period(date: str) -> tuple[str, str]:
+    """First and last day a possibly partial ISO date covers: "2013" → ("2013-01-01", "2013-12-31")."""
+    return (date + "-01-01")[:10], (date + "-12-31")[:10]
+
+
+def range_is_empty(date_from: str | None, date_to: str | None) -> bool:
+    """True when ``date_from`` starts after ``date_to`` ends: no document could match."""
+    return bool(date_from and date_to) and period(date_from)[0] > period(date_to)[1]
+
+
 @dataclass(frozen=True)
 class Filters:
     doc_ids: tuple[str, ...] | None = None
@@ -33,11 +43,10 @@ class Filters:
         if self.date_from or self.date_to:
             if not date:
                 return False  # undated documents cannot be shown to fall in a range
-            # A partial date covers a period: "2013" runs from 2013-01-01 to 2013-12-31.
-            first, last = (date + "-01-01")[:10], (date + "-12-31")[:10]
-            if self.date_from and last < (self.date_from + "-01-01")[:10]:
+            first, last = period(date)
+            if self.date_from and last < period(self.date_from)[0]:
                 return False
-            if self.date_to and first > (self.date_to + "-12-31")[:10]:
+            if self.date_to and first > period(self.date_to)[1]:
                 return False
         return True
 
