@@ -10,6 +10,7 @@ started with, the next one sees the new index.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -52,6 +53,53 @@ def _in_query_thread(threads: int, fn, *args):
     return fn(*args)
 
 
+class ModelGate:
+    """Every model call the app starts in a worker thread passes through here, so shutdown can close
+    the gate and wait until no thread is inside the model. A process that exits while a thread is
+    still in torch aborts ("terminate called without an active exception", exit 134); cancelling the
+    awaiting task does not stop the thread, so shutdown has to wait for it. Long work (warm-up,
+    index builds) is done in short calls or asks :meth:`closed` between slices, so the wait is short."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._closed = False
+
+    def run(self, fn, *args):
+        with self._cond:  # checking and counting under one lock: no call slips in after close()
+            if self._closed:
+                raise ApiError(503, "shutting_down", "the server is shutting down; retry in a moment")
+            self._active += 1
+        try:
+            return fn(*args)
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+
+class _GatedExecutor(ThreadPoolExecutor):
+    """The loop's default executor (the answer engine's asyncio.to_thread work), through the gate."""
+
+    def __init__(self, gate: ModelGate, **kwargs):
+        super().__init__(**kwargs)
+        self._gate = gate
+
+    def submit(self, fn, /, *args, **kwargs):
+        return super().submit(self._gate.run, functools.partial(fn, *args, **kwargs))
+
+
 @dataclass(frozen=True)
 class Loaded:
     service: Vraagbaak
@@ -91,6 +139,7 @@ class Runtime:
     reindex: ReindexState = field(default_factory=ReindexState)
     _limiter: anyio.CapacityLimiter | None = None
     _executor: ThreadPoolExecutor | None = None
+    gate: ModelGate = field(default_factory=ModelGate)
     _tasks: set = field(default_factory=set)
     _reindex_task: asyncio.Task | None = None
 
@@ -101,7 +150,7 @@ class Runtime:
         self._limiter = anyio.CapacityLimiter(max(1, self.settings.max_concurrency))
         # The answer engine runs the model through asyncio.to_thread, i.e. the loop's default executor:
         # its threads get the query thread count too.
-        self._executor = ThreadPoolExecutor(max_workers=max(4, 2 * self.settings.max_concurrency),
+        self._executor = _GatedExecutor(self.gate, max_workers=max(4, 2 * self.settings.max_concurrency),
                                             thread_name_prefix="vraagbaak-model", initializer=query_thread,
                                             initargs=(self.settings.query_threads,))
         asyncio.get_running_loop().set_default_executor(self._executor)
@@ -111,9 +160,14 @@ class Runtime:
         else:
             self._spawn(self._load())
 
-    async def shutdown(self) -> None:
-        for task in list(self._tasks):
+    async def shutdown(self, wait_seconds: float = 30.0) -> None:
+        """Stop background work and return only when no thread is inside the model (see ModelGate)."""
+        self.gate.close()
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=wait_seconds)
         engine = self.loaded.engine if self.loaded else None
         if engine is not None and hasattr(engine, "aclose"):
             try:
@@ -122,6 +176,11 @@ class Runtime:
                 log.exception("closing the answer engine failed")
         elif self.llm is not None and hasattr(self.llm, "aclose"):
             await self.llm.aclose()
+        deadline = time.monotonic() + wait_seconds
+        while self.gate.active and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)  # a model call in flight ends within one slice
+        if self.gate.active:
+            log.warning(f"{self.gate.active} model call(s) still running after {wait_seconds:.0f} s; exiting anyway")
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -140,14 +199,16 @@ class Runtime:
             if read_manifest(settings.index_dir) is None:
                 log.warning(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} "
                             "(the first build embeds every passage: a few minutes on a CPU)")
-            service = Vraagbaak.open(settings, build_if_missing=True)
+            service = Vraagbaak.open(settings, build_if_missing=True, should_stop=self.gate.closed)
             service.search("warm-up", top_k=1)  # load the model now, not on the first request
             return service
 
         started = time.perf_counter()
         try:
-            service = await anyio.to_thread.run_sync(open_service, abandon_on_cancel=True)
-        except Exception as exc:  # the message says what to fix; the process stays up for /healthz
+            service = await anyio.to_thread.run_sync(self.gate.run, open_service, abandon_on_cancel=True)
+        except Exception as exc:
+            if self.gate.closed():
+                return  # stopped while loading: nothing to report  # the message says what to fix; the process stays up for /healthz
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error(f"loading the model and index failed: {self.load_error}")
             return
@@ -168,15 +229,24 @@ class Runtime:
         if loaded is None:
             return
         started = time.perf_counter()
-        if loaded.engine is not None and hasattr(loaded.engine, "warm"):
-            try:
-                await loaded.engine.warm()
-            except Exception:
-                log.exception("warming the answer engine failed; answers compute what they need")
-        words = (_WARM_UP_TEXT.split() * 8)[:WARM_UP_WORDS]
-        for n in range(1, WARM_UP_WORDS + 1):
-            await anyio.to_thread.run_sync(_in_query_thread, self.settings.query_threads,
-                                           loaded.service.encoder.encode_query, " ".join(words[:n]), limiter=self._limiter)
+        threads = self.settings.query_threads
+        try:
+            if loaded.engine is not None and hasattr(loaded.engine, "warm_steps"):
+                try:
+                    for step in loaded.engine.warm_steps():  # short calls: shutdown never waits long
+                        await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, threads, step,
+                                                       limiter=self._limiter)
+                except ApiError:
+                    raise
+                except Exception:
+                    log.exception("warming the answer engine failed; answers compute what they need")
+            words = (_WARM_UP_TEXT.split() * 8)[:WARM_UP_WORDS]
+            for n in range(1, WARM_UP_WORDS + 1):
+                await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, threads,
+                                               loaded.service.encoder.encode_query, " ".join(words[:n]),
+                                               limiter=self._limiter)
+        except ApiError:  # the gate closed: shutting down
+            return
         self.warm = True
         log.info(f"warm in {time.perf_counter() - started:.1f} s")
 
@@ -238,8 +308,8 @@ class Runtime:
 
     async def search(self, loaded: Loaded, query: str, top_k: int, filters: Filters | None) -> SearchResult:
         """Retrieval in a worker thread; at most ``max_concurrency`` at once (it is CPU-bound)."""
-        result = await anyio.to_thread.run_sync(_in_query_thread, self.settings.query_threads, loaded.service.search,
-                                                query, top_k, filters, limiter=self._limiter)
+        result = await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, self.settings.query_threads,
+                                                loaded.service.search, query, top_k, filters, limiter=self._limiter)
         self.metrics.retrieval.observe(result.took_ms / 1000)
         return result
 
@@ -262,14 +332,14 @@ class Runtime:
             from rag.index import load_index
             from rag.ingest import build_index, expected_manifest
 
-            report = build_index(settings, encoder, force=force)
+            report = build_index(settings, encoder, force=force, should_stop=self.gate.closed)
             if report.status != "built":
                 return report, None
             index = load_index(settings.index_dir, expected_manifest(settings, encoder.model_hash))
             return report, Vraagbaak(settings, encoder, index)  # the model stays loaded; only the index is new
 
         try:
-            report, service = await anyio.to_thread.run_sync(rebuild, abandon_on_cancel=True)
+            report, service = await anyio.to_thread.run_sync(self.gate.run, rebuild, abandon_on_cancel=True)
             if service is not None:
                 await self._install(service)  # one assignment: requests already running keep the old index
                 self._spawn(self._warm())

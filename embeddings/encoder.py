@@ -30,6 +30,17 @@ class EncoderError(RuntimeError):
     pass
 
 
+class EncodingStopped(RuntimeError):
+    """Raised between slices when the caller's ``should_stop`` says so (a server shutting down):
+    what was embedded so far is in the cache already, so the next build resumes from there."""
+
+
+# Slices of this many batches: small enough to stop within a few seconds, large enough that the
+# model sees the same batches as in one call (inputs are sorted by length first, as
+# sentence-transformers does, so slicing at batch multiples changes no vector).
+_SLICE_BATCHES = 8
+
+
 def set_torch_threads(n: int) -> None:
     """Set the process's torch thread count once (0 = leave it). Switching per call costs more
     than it saves, so a process picks one setting for the work it mostly does."""
@@ -165,17 +176,34 @@ class Encoder:
         return hashlib.sha256(f"{self.model_hash}\x1f{text}".encode("utf-8")).hexdigest()
 
     def encode_documents(self, texts: list[str], titles: list[str | None] | None = None,
-                         progress: bool | None = None) -> tuple[np.ndarray, int]:
-        """Vectors for documents, from the cache where possible; returns (vectors, n newly embedded)."""
+                         progress: bool | None = None, should_stop=None) -> tuple[np.ndarray, int]:
+        """Vectors for documents, from the cache where possible; returns (vectors, n newly embedded).
+        ``should_stop()`` is asked between slices; when true, EncodingStopped is raised."""
         inputs = self.document_inputs(texts, titles)
         keys = [self._key(t) for t in inputs]
         cached = self.cache.get_many(keys)
-        todo = [i for i, k in enumerate(keys) if k not in cached]
+        todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values(), key=lambda i: -len(inputs[i]))
         if todo:
             show = progress if progress is not None else (len(todo) > 32 and sys.stderr.isatty())
-            fresh = self._encode_raw([inputs[i] for i in todo], show)
-            self.cache.put_many({keys[i]: v for i, v in zip(todo, fresh)})
-            cached.update({keys[i]: v for i, v in zip(todo, fresh)})
+            size = max(1, self.settings.embedding_batch_size) * _SLICE_BATCHES
+            bar = None
+            if show:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=len(todo), desc="embedding", unit="text")
+            try:
+                for start in range(0, len(todo), size):
+                    if should_stop is not None and should_stop():
+                        raise EncodingStopped(f"stopped after embedding {start} of {len(todo)} texts")
+                    part = todo[start:start + size]
+                    fresh = self._encode_raw([inputs[i] for i in part], False)
+                    self.cache.put_many({keys[i]: v for i, v in zip(part, fresh)})
+                    cached.update({keys[i]: v for i, v in zip(part, fresh)})
+                    if bar is not None:
+                        bar.update(len(part))
+            finally:
+                if bar is not None:
+                    bar.close()
         if not keys:
             return np.zeros((0, 0), dtype=np.float32), 0
         return np.stack([cached[k] for k in keys]), len(todo)

@@ -24,6 +24,7 @@ The embedding model is synchronous and CPU-bound: every call runs in a worker th
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -165,14 +166,18 @@ class AnswerEngine:
         """Embed every passage's sentences now, for extraction and for verification (first run on a
         machine: a few minutes; afterwards read from the disk cache in seconds), so that no question
         pays for it. Optional; an API can run it as a background task at startup."""
-        await self._run(self._warm_sync)
+        for step in self.warm_steps():
+            await self._run(step)
 
-    def _warm_sync(self, batch: int = 32) -> None:
+    def warm_steps(self, batch: int = 8) -> list[Callable[[], None]]:
+        """The warm-up as short calls (a few passages each), so a caller can stop between them."""
         chunks = self.service.index.chunks
-        self.sentence_vectors.warm(chunks)
-        for i in range(0, len(chunks), batch):
-            self.verifier.source_vectors([Source(text=c.text, sentences=source_sentences(c.text))
-                                          for c in chunks[i:i + batch]])
+
+        def step(part: list) -> None:
+            self.sentence_vectors.get(part)
+            self.verifier.source_vectors([Source(text=c.text, sentences=source_sentences(c.text)) for c in part])
+
+        return [functools.partial(step, chunks[i:i + batch]) for i in range(0, len(chunks), batch)]
 
     def _resolve_mode(self, mode: str) -> str:
         if mode not in MODES:

@@ -72,7 +72,9 @@ def expected_manifest(settings: Settings, encoder_hash: str) -> dict:
 
 
 def build_index(settings: Settings, encoder: Encoder | None = None, force: bool = False,
-                progress: bool | None = None) -> BuildReport:
+                progress: bool | None = None, should_stop=None) -> BuildReport:
+    """Build and publish the index unless an identical one is in place. ``should_stop()`` is asked
+    while embedding (EncodingStopped then; the published index is untouched)."""
     started = time.perf_counter()
     corpus_dir = Path(settings.corpus_dir)
     documents = load_corpus(corpus_dir)  # fails early, with a clear message, on a bad corpus
@@ -87,7 +89,8 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     unit_texts = [u for chunk_units_ in units for u in chunk_units_]
     unit_owner = np.array([i for i, chunk_units_ in enumerate(units) for _ in chunk_units_], dtype=np.int32)
     # One encode call for chunks and units: the cache and the progress bar see all the work.
-    vectors, embedded = encoder.encode_documents([embedding_input(c) for c in chunks] + unit_texts, progress=progress)
+    vectors, embedded = encoder.encode_documents([embedding_input(c) for c in chunks] + unit_texts, progress=progress,
+                                                 should_stop=should_stop)
     chunk_vectors, unit_vectors = vectors[: len(chunks)], vectors[len(chunks):]
     path = write_index(settings.index_dir, {k: v for k, v in wanted.items() if k not in ("index_type", "format")}, chunk_vectors,
                        chunks, [d.meta for d in documents], settings.index_type, unit_vectors, unit_owner)

@@ -47,11 +47,12 @@ class Vraagbaak:
                                    unit_weight=settings.unit_weight)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, build_if_missing: bool = False) -> "Vraagbaak":
+    def open(cls, settings: Settings | None = None, build_if_missing: bool = False,
+             should_stop=None) -> "Vraagbaak":
         settings = settings or load_settings()
         encoder = Encoder(settings)
         if build_if_missing:
-            build_index(settings, encoder)
+            build_index(settings, encoder, should_stop=should_stop)
         index = load_index(settings.index_dir, expected_manifest(settings, encoder.model_hash))
         set_torch_threads(settings.query_threads)  # from here on this process answers queries
         return cls(settings, encoder, index)

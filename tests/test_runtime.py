@@ -1,0 +1,78 @@
+"""api/runtime.py: the gate that lets shutdown wait for model work, and a shutdown in the middle of
+the warm-up that leaves no thread inside the model (before: the process aborted with exit 134)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import uuid
+
+import pytest
+
+from api.errors import ApiError
+from api.runtime import ModelGate
+from embeddings.encoder import EncodingStopped
+from rag.config import PROJECT_ROOT
+
+
+def test_gate_counts_calls_and_refuses_after_close():
+    gate = ModelGate()
+    inside, release = threading.Event(), threading.Event()
+
+    def work():
+        inside.set()
+        release.wait(5)
+        return "done"
+
+    results = []
+    thread = threading.Thread(target=lambda: results.append(gate.run(work)))
+    thread.start()
+    assert inside.wait(5)
+    assert gate.active == 1
+    gate.close()
+    with pytest.raises(ApiError) as refused:
+        gate.run(work)
+    assert (refused.value.status, refused.value.code) == (503, "shutting_down")
+    assert gate.active == 1  # the call already inside goes on
+    release.set()
+    thread.join(5)
+    assert results == ["done"] and gate.active == 0
+
+
+def test_encoding_stops_between_slices_and_caches_nothing_unfinished(service):
+    texts = [f"Een zin die nog niet in de cache staat {uuid.uuid4()}." for _ in range(3)]
+    with pytest.raises(EncodingStopped):
+        service.encoder.encode_documents(texts, should_stop=lambda: True)
+    keys = [service.encoder._key(t) for t in service.encoder.document_inputs(texts)]
+    assert service.encoder.cache.get_many(keys) == {}
+
+
+def test_shutdown_during_warm_up_exits_cleanly(service, settings):
+    script = textwrap.dedent(f"""
+        import asyncio
+        from api.observability import Metrics
+        from api.runtime import Runtime
+        from rag.config import load_settings
+
+        async def main():
+            runtime = Runtime(load_settings(index_dir={str(settings.index_dir)!r}, corpus_dir={str(settings.corpus_dir)!r},
+                                            llm_base_url=""), Metrics())
+            await runtime.startup()  # loads in the background, then warms up
+            while runtime.loaded is None:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # in the middle of the warm-up
+            assert not runtime.warm
+            await runtime.shutdown()
+            assert runtime.gate.active == 0
+            print("stopped cleanly")
+
+        asyncio.run(main())
+    """)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "stopped cleanly" in done.stdout
