@@ -133,6 +133,53 @@ def number_values(text: str) -> set[str]:
     return set().union(*(v for _, v in numbers(text))) if text else set()
 
 
+_MONTHS = {m: i for i, names_ in enumerate((
+    "januari january jan", "februari february feb", "maart march mrt mar", "april apr", "mei may",
+    "juni june jun", "juli july jul", "augustus august aug", "september sept sep", "oktober october okt oct",
+    "november nov", "december dec"), start=1) for m in names_.split()}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH})\.?\b(?:\s+(\d{{4}}))?", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.IGNORECASE)
+_MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?\s+(\d{{4}})\b", re.IGNORECASE)
+
+
+def dates(text: str) -> list[tuple[str, tuple]]:
+    """(as written, fact) for each calendar date: ("day", day, month) for "19 december (2013)" or
+    "December 19, 2013"; ("month", month, year) for "december 2013". The numbers in a date are also
+    checked one by one; this catches a day moved to another month ("19 november" for "19 december")."""
+    out: list[tuple[str, tuple]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _DAY_MONTH.finditer(text):
+        out.append((m.group(0), ("day", int(m.group(1)), _MONTHS[m.group(2).lower()])))
+        taken.append(m.span())
+    for m in _MONTH_DAY.finditer(text):
+        if not any(a <= m.start() < b for a, b in taken) and int(m.group(2)) <= 31:
+            out.append((m.group(0), ("day", int(m.group(2)), _MONTHS[m.group(1).lower()])))
+            taken.append(m.span())
+    for m in _MONTH_YEAR.finditer(text):
+        if not any(a <= m.start() < b for a, b in taken):
+            out.append((m.group(0), ("month", _MONTHS[m.group(1).lower()], int(m.group(2)))))
+    return out
+
+
+def date_facts(text: str) -> set[tuple]:
+    """Every date fact a text offers: a full date also offers its month and year."""
+    facts = set()
+    for m in _DAY_MONTH.finditer(text):
+        month = _MONTHS[m.group(2).lower()]
+        facts.add(("day", int(m.group(1)), month))
+        if m.group(3):
+            facts.add(("month", month, int(m.group(3))))
+    for m in _MONTH_DAY.finditer(text):
+        month = _MONTHS[m.group(1).lower()]
+        facts.add(("day", int(m.group(2)), month))
+        if m.group(3):
+            facts.add(("month", month, int(m.group(3))))
+    for m in _MONTH_YEAR.finditer(text):
+        facts.add(("month", _MONTHS[m.group(1).lower()], int(m.group(2))))
+    return facts
+
+
 class CorpusLexicon:
     """What the verifier knows about the corpus as a whole: its proper names (words written
     capitalised mid-sentence and never in lowercase) and how common each word stem is."""
@@ -242,6 +289,7 @@ class Source:
     text: str  # everything a sentence may draw on: label, framing question, passage, footnotes
     sentences: list[str]  # compared units: each sentence, and each pair of neighbouring sentences
     numbers: set[str] = field(default_factory=set)
+    dates: set[tuple] = field(default_factory=set)
     tokens: set[str] = field(default_factory=set)
     stems: set[str] = field(default_factory=set)
     vectors: np.ndarray | None = None
@@ -334,6 +382,7 @@ class Verifier:
         for s in sources:
             if not s.stems:
                 s.numbers = number_values(s.text)
+                s.dates = date_facts(s.text)
                 words = [w.lower().strip("'’") for w in _WORDS.findall(s.text)]
                 s.tokens = set(words) | {part for w in words if "-" in w for part in w.split("-") if part}
                 s.stems = set(self.analyze(s.text))
@@ -365,6 +414,8 @@ class Verifier:
         tokens = set().union(*(s.tokens for s in group))
         pool = set().union(*(s.stems for s in group))
         missing = [f"number {w}" for w, vals in numbers(sentence) if not (vals & nums)]
+        known_dates = set().union(*(s.dates for s in group))
+        missing += [f"date {w}" for w, fact in dates(sentence) if fact not in known_dates]
         missing += [f"name {n}" for n in names(sentence, language, self.lexicon) if not _name_found(n, tokens)]
         if topic and language == "nl":
             # A Dutch sentence that takes a term from the question ("leefgeld") and pins a passage's
@@ -406,6 +457,21 @@ class Verifier:
         if not reasons:
             reasons.append(f"too little support in {where} (similarity {sc.cos:.2f}, word overlap {sc.overlap:.2f})")
         return reasons
+
+    def check(self, sentence: str, passages: Sequence[Passage | str], language: str = "nl",
+              question: str | None = None) -> SentenceCheck:
+        """Is one sentence supported by ``passages`` taken together? The rule ``verify`` applies,
+        without repair or re-citing: what an evaluation judge needs."""
+        sources = [Source.from_passage(p) for p in passages]
+        self._prepare(sources)
+        self.source_vectors(sources)
+        bare, _ = parse_markers(sentence)
+        claim = self._claim(bare, question)
+        vector = self.embed_sentences([claim], sources)[0]
+        sc = self._scores(bare, vector, language, sources, claim, self.topic(question))
+        ok = bool(sources) and self.supported(sc, language)
+        return SentenceCheck(bare, tuple(range(1, len(sources) + 1)), ok, self.score(sc) if sources else 0.0,
+                             () if ok else tuple(self._why(sc, "the passages")))
 
     def verify(self, text: str, passages: Sequence[Passage | str], language: str = "nl",
                sources: list[Source] | None = None, question: str | None = None) -> Verification:

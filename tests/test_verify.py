@@ -73,6 +73,22 @@ def test_changed_year_is_never_passed_on(verifier):
     assert any("2019" in r for r in result.checks[0].reasons)
 
 
+def test_day_moved_to_another_month_is_unsupported(verifier):
+    # every number (10, 2013) occurs in the passage; only the date as a whole is wrong
+    result, _ = check(verifier, "De ontmoetingsdag over eer en vrijheid vond plaats op 10 november 2013 [1].")
+    [c] = result.checks
+    assert not c.supported and any("date 10 november 2013" in r for r in c.reasons), c.reasons
+    ok, _ = check(verifier, "The meeting day on honour and freedom took place on December 10, 2013 [1].", language="en")
+    assert ok.grounded, ok.checks
+
+
+def test_check_judges_one_sentence_against_passages_together(verifier):
+    assert verifier.check("Er waren ca. 150 deelnemers op de ontmoetingsdag over eer en vrijheid.", [EER_EN_VRIJHEID]).supported
+    wrong = verifier.check("Er waren ca. 250 deelnemers op de ontmoetingsdag over eer en vrijheid.", [EER_EN_VRIJHEID])
+    assert not wrong.supported and wrong.reasons
+    assert not verifier.check("Er waren ca. 150 deelnemers.", []).supported
+
+
 def test_wrong_actor_is_unsupported(verifier):
     result, _ = check(verifier, "Minister Rutte nam met medewerkers van BZK en SZW deel aan een bijeenkomst over "
                                 "het onderzoek van PLON naar EU-arbeidsmigranten [2].")
