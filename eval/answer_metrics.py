@@ -1,0 +1,171 @@
+"""Answer metrics: faithfulness, citation recall and precision (ALCE), unsupported facts,
+correctness against a reference answer, abstention, readability. Pure functions over small records,
+so each is tested on hand-made cases (tests/test_eval_answer_metrics.py).
+
+Definitions (per answer; the harness averages over answers and also counts over all sentences):
+* citation recall (ALCE, Gao et al. 2023): a sentence scores 1 when the passages it cites, taken
+  together, support it; a sentence without a citation scores 0.
+* citation precision (ALCE): a citation is *irrelevant* when it alone does not support its sentence
+  and the sentence's other citations support it without it; precision = relevant citations / citations.
+* faithfulness: supported sentences / sentences, where a sentence may be supported by any passage
+  the answer shows the reader (its numbered sources), cited or not: "says only what its sources say".
+* unsupported facts: numbers, dates and names in a sentence that occur in none of its cited passages.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+
+
+# ------------------------------------------------------------------------------------ citations
+
+@dataclass
+class SentenceJudgements:
+    """What the judge said about one answer sentence."""
+
+    text: str
+    citations: tuple[int, ...]
+    cited_supports: bool  # all cited passages together support the sentence
+    alone: dict[int, bool] = field(default_factory=dict)  # citation -> supports the sentence alone
+    without: dict[int, bool] = field(default_factory=dict)  # citation -> the others support it without it
+    any_source_supports: bool = False  # some passage shown with the answer supports it
+
+
+def citation_recall(sentences: list[SentenceJudgements]) -> float | None:
+    if not sentences:
+        return None
+    return sum(1.0 if s.citations and s.cited_supports else 0.0 for s in sentences) / len(sentences)
+
+
+def irrelevant_citations(s: SentenceJudgements) -> list[int]:
+    if len(s.citations) == 1:  # ALCE: a single citation is relevant exactly when it supports the sentence
+        return [] if s.cited_supports else list(s.citations)
+    return [c for c in s.citations if not s.alone.get(c, False) and s.without.get(c, False)]
+
+
+def citation_precision(sentences: list[SentenceJudgements]) -> float | None:
+    total = sum(len(s.citations) for s in sentences)
+    if not total:
+        return None
+    return sum(len(s.citations) - len(irrelevant_citations(s)) for s in sentences) / total
+
+
+def faithfulness(sentences: list[SentenceJudgements]) -> float | None:
+    if not sentences:
+        return None
+    return sum(1.0 if (s.any_source_supports or s.cited_supports) else 0.0 for s in sentences) / len(sentences)
+
+
+# ------------------------------------------------------------------------------------ facts
+
+def unsupported_facts(sentence: str, cited_passages: list[str], language: str = "nl", lexicon=None) -> list[str]:
+    """Numbers, dates and names in ``sentence`` found in none of ``cited_passages``."""
+    from rag.verify import CorpusLexicon, _name_found, _WORDS, date_facts, dates, names, number_values, numbers
+
+    text = "\n".join(cited_passages)
+    values = number_values(text)
+    facts = date_facts(text)
+    tokens = {w.lower().strip("'’") for w in _WORDS.findall(text)}
+    tokens |= {part for w in list(tokens) if "-" in w for part in w.split("-") if part}
+    out = [f"number {w}" for w, vals in numbers(sentence) if not (vals & values)]
+    out += [f"date {w}" for w, fact in dates(sentence) if fact not in facts]
+    out += [f"name {n}" for n in names(sentence, language, lexicon or CorpusLexicon()) if not _name_found(n, tokens)]
+    return list(dict.fromkeys(out))
+
+
+# ------------------------------------------------------------------------------------ correctness
+
+def key_facts(text: str, language: str = "nl", lexicon=None, with_words: bool = True) -> set[str]:
+    """What a reference answer asserts that an answer should repeat: its numbers, dates, names, and
+    (same language only) its rarer content words as Dutch stems."""
+    from rag.lexical import Analyzer
+    from rag.verify import CorpusLexicon, date_facts, names, number_values
+
+    facts = {f"n:{v}" for v in number_values(text)}
+    facts |= {f"d:{'-'.join(map(str, d))}" for d in date_facts(text)}
+    facts |= {f"p:{n.lower()}" for n in names(text, language, lexicon or CorpusLexicon())}
+    if with_words:
+        facts |= {f"w:{s}" for s in Analyzer()(text) if len(s) >= 6 and not s.isdigit()}
+    return facts
+
+
+def key_fact_recall(answer: str, reference: str, same_language: bool, lexicon=None,
+                    answer_language: str = "nl", reference_language: str = "nl") -> float | None:
+    """Share of the reference's key facts that the answer also states. Across languages only
+    numbers, dates and names are compared (words would need a translation)."""
+    ref = key_facts(reference, reference_language, lexicon, with_words=same_language)
+    if not ref:
+        return None
+    got = key_facts(answer, answer_language, lexicon, with_words=same_language)
+    # a stem matches inside a compound, as in the verifier ("inburgering" in "inburgeringsplicht")
+    def found(f: str) -> bool:
+        if f in got:
+            return True
+        if f.startswith("w:"):
+            return any(g.startswith("w:") and (f[2:] in g[2:] or g[2:] in f[2:]) for g in got)
+        return False
+    return sum(found(f) for f in ref) / len(ref)
+
+
+def strip_markers(text: str) -> str:
+    from rag.sentences import MARKER
+
+    return re.sub(r"\s+", " ", MARKER.sub("", text)).strip()
+
+
+# ------------------------------------------------------------------------------------ abstention
+
+def abstention_scores(rows: list[tuple[bool, bool]]) -> dict:
+    """``rows``: (answerable, abstained) per question. Positive = "should abstain"."""
+    tp = sum(1 for answerable, abstained in rows if not answerable and abstained)
+    fp = sum(1 for answerable, abstained in rows if answerable and abstained)
+    fn = sum(1 for answerable, abstained in rows if not answerable and not abstained)
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = (2 * precision * recall / (precision + recall)) if precision and recall else (0.0 if tp + fn else None)
+    answerable = sum(1 for a, _ in rows if a)
+    return {"unanswerable": tp + fn, "abstained_correctly": tp, "precision": precision, "recall": recall, "f1": f1,
+            "false_abstentions": fp, "false_abstention_rate": fp / answerable if answerable else None}
+
+
+# ------------------------------------------------------------------------------------ readability
+
+_VOWEL_GROUP = re.compile(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+
+
+def dutch_syllables(word: str) -> int:
+    """Syllables as vowel groups: Dutch diphthongs and long vowels (ei, ij, ou, ui, aa, oe, ie …)
+    are one group, which is the usual approximation for Flesch-Douma."""
+    return max(1, len(_VOWEL_GROUP.findall(word)))
+
+
+def flesch_douma(text: str) -> float | None:
+    """Flesch-Douma reading ease for Dutch (Douma 1960): 206.835 − 0.93 · words/sentence −
+    77 · syllables/word. Higher is easier; ≥ 60 reads as plain language, < 30 as academic."""
+    from rag.sentences import split_sentences
+
+    text = strip_markers(text)
+    sentences = [s for s in split_sentences(text) if _WORD.search(s)]
+    words = _WORD.findall(text)
+    if not sentences or not words:
+        return None
+    syllables = sum(dutch_syllables(w) for w in words)
+    return 206.835 - 0.93 * (len(words) / len(sentences)) - 77 * (syllables / len(words))
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+def mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile."""
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    return values[min(len(values) - 1, max(0, int(round(q * len(values) + 0.5)) - 1))]

@@ -1,0 +1,83 @@
+"""eval.answer_metrics: every answer metric on cases small enough to score by hand.
+A metric that cannot fail is a defect, so each test also has a case that scores low."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval import answer_metrics as am
+from eval.answer_metrics import SentenceJudgements as S
+
+
+def test_citation_recall_counts_sentences_whose_citations_support_them():
+    sentences = [S("a", (1,), True), S("b", (2,), False), S("c", (), False, any_source_supports=True), S("d", (1, 2), True)]
+    assert am.citation_recall(sentences) == pytest.approx(2 / 4)  # "c" has no citation: 0 even if true
+    assert am.citation_recall([]) is None
+
+
+def test_citation_precision_follows_alce():
+    # one citation: relevant exactly when it supports the sentence
+    assert am.citation_precision([S("a", (1,), True)]) == 1.0
+    assert am.citation_precision([S("a", (1,), False)]) == 0.0
+    # [1][2] together support it; [2] alone does not and [1] suffices without it -> [2] is irrelevant
+    s = S("b", (1, 2), True, alone={1: True, 2: False}, without={1: False, 2: True})
+    assert am.irrelevant_citations(s) == [2]
+    assert am.citation_precision([s]) == pytest.approx(1 / 2)
+    # each needed for the other (neither alone, neither without): both relevant
+    both = S("c", (1, 2), True, alone={1: False, 2: False}, without={1: False, 2: False})
+    assert am.citation_precision([both]) == 1.0
+    assert am.citation_precision([s, both, S("d", (3,), False)]) == pytest.approx(3 / 5)
+    assert am.citation_precision([S("e", (), False)]) is None
+
+
+def test_faithfulness_accepts_support_from_any_shown_source():
+    sentences = [S("a", (1,), True), S("b", (2,), False, any_source_supports=True), S("c", (1,), False)]
+    assert am.faithfulness(sentences) == pytest.approx(2 / 3)
+    assert am.faithfulness([S("x", (1,), False)]) == 0.0
+
+
+def test_unsupported_facts_finds_numbers_dates_and_names_missing_from_the_cited_passages():
+    passage = "Op 19 december 2013 heeft het SCP 150 deelnemers ontvangen in Utrecht."
+    assert am.unsupported_facts("Het SCP ontving op 19 december 2013 zo'n 150 deelnemers.", [passage]) == []
+    found = am.unsupported_facts("Het CBS ontving op 19 november 2013 zo'n 250 deelnemers.", [passage])
+    assert found == ["number 250", "date 19 november 2013", "name CBS"]
+
+
+def test_key_fact_recall_compares_numbers_names_and_words():
+    reference = "Op 19 december 2013 stuurde de minister een brief over de participatieverklaring."
+    assert am.key_fact_recall("De brief over de participatieverklaring ging op 19 december 2013 naar de Kamer [1].",
+                              reference, same_language=True) == 1.0
+    low = am.key_fact_recall("Het SCP doet onderzoek naar discriminatie [1].", reference, same_language=True)
+    assert low == 0.0
+    # across languages only numbers, dates and names count
+    assert am.key_fact_recall("On 19 December 2013 a letter was sent.", reference, same_language=False) == 1.0
+    assert am.key_fact_recall("A letter was sent in 2014.", reference, same_language=False) < 0.5
+
+
+def test_abstention_precision_recall_f1_and_false_abstentions():
+    rows = [(False, True), (False, False), (True, True), (True, False), (True, False)]
+    scores = am.abstention_scores(rows)
+    assert (scores["precision"], scores["recall"], scores["false_abstentions"]) == (0.5, 0.5, 1)
+    assert scores["f1"] == pytest.approx(0.5)
+    assert scores["false_abstention_rate"] == pytest.approx(1 / 3)
+    never = am.abstention_scores([(False, False), (True, False)])
+    assert never["precision"] is None and never["recall"] == 0.0 and never["f1"] == 0.0
+
+
+def test_flesch_douma_ranks_plain_dutch_above_officialese():
+    assert am.dutch_syllables("integratiebeleid") == 6  # in-te-gra-tie-be-leid
+    assert am.dutch_syllables("kinderopvangtoeslag") == 6  # kin-der-op-vang-toe-slag
+    assert am.dutch_syllables("huis") == 1
+    plain = am.flesch_douma("De kat zit op de mat. Het is een mooie dag [1].")
+    hard = am.flesch_douma("De implementatie van het integratiebeleid vereist een zorgvuldige afstemming tussen "
+                           "verschillende overheidsorganisaties en maatschappelijke partners.")
+    # 11 words, 2 sentences, 11 vowel groups ("mooie" is one group: the approximation undercounts it)
+    assert plain == pytest.approx(206.835 - 0.93 * 5.5 - 77 * 11 / 11)
+    assert plain > 60 > hard
+    assert am.flesch_douma("[1]") is None
+
+
+def test_percentile_and_mean_skip_missing_values():
+    assert am.percentile([5, 1, 3, None], 0.5) == 3
+    assert am.percentile([], 0.5) is None
+    assert am.mean([1, None, 0]) == 0.5
