@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.vraagbaak-installed
 MODEL ?= embeddinggemma-300m
 
-.PHONY: setup llm-setup index run llm test eval bench
+.PHONY: setup llm-setup index run llm test eval eval-llm bench
 
 ## setup: virtualenv with the project and its pinned dependencies, and the verified embedding model
 setup: $(STAMP)
@@ -45,9 +45,15 @@ llm-setup: setup
 test: setup llm-setup
 	$(BIN)/python -m pytest -q
 
-## eval: retrieval metrics on the development questions
-eval: setup
-	$(BIN)/python -m eval retrieval --questions data/eval/dev.jsonl
+## eval: the dev questions through search and ask (extractive), scored; reports/run-extractive/
+##       (retrieval, faithfulness, citations, correctness, abstention, readability, latency)
+eval: index
+	$(BIN)/python -m eval run --questions data/eval/dev.jsonl --mode extractive --out reports/run-extractive --fresh
+
+## eval-llm: the same with answers from the local LLM (`make llm` first), judged offline and by the LLM
+eval-llm: index
+	$(BIN)/python -m eval run --questions data/eval/dev.jsonl --mode generative --llm-url http://127.0.0.1:8080/v1 \
+		--judge both --llm-judge-url http://127.0.0.1:8080/v1 --out reports/run-generative
 
 ## bench: search latency and throughput, and index build timings
 bench: index

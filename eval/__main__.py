@@ -112,11 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         from eval.judges import evaluate_judge
 
         try:
-            rows = load_questions(args.pairs)  # same JSONL shape checks: id + a text field
-        except QuestionsError:
-            rows = None
-        if rows is None:
             rows = [json.loads(line) for line in args.pairs.read_text(encoding="utf-8").splitlines() if line.strip()]
+            assert all({"sentence", "passage", "supported"} <= set(r) for r in rows)
+        except (OSError, UnicodeDecodeError, ValueError, AssertionError) as exc:
+            print(f"error: {args.pairs} is not a JSONL file of {{sentence, passage, supported}} pairs ({exc})",
+                  file=sys.stderr)
+            return 2
         try:
             judges = _judges("all" if args.llm_judge_url else "offline", service, args.llm_judge_url)
         except ValueError as exc:
