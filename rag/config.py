@@ -76,6 +76,13 @@ class Settings:
     chat_history_messages: int = 8  # earlier chat turns passed on as context for a follow-up question
     chat_sources_footer: bool = True  # chat completions end with a "Bronnen:" list for plain chat UIs
     log_level: str = "info"
+    # Citizens' feedback on answers (rag/feedback.py, SQLite). Empty: <cache_dir>/feedback.sqlite3,
+    # beside the other state that outlives the work tree (a volume in the Docker image).
+    feedback_db: Path | None = None
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.cache_dir / "feedback.sqlite3"
 
     @property
     def models_dir(self) -> Path:
@@ -90,7 +97,7 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def _coerce(value: str, typ: type):
-    if typ is Path or typ == "Path":
+    if typ is Path or typ in ("Path", "Path | None"):
         return Path(value).expanduser()
     if typ in (bool, "bool"):
         if value.strip().lower() not in _TRUE | _FALSE:
