@@ -7,7 +7,6 @@ import asyncio
 from fastapi import APIRouter, Depends, Response
 
 from api.deps import ERRORS, RuntimeDep
-from api.errors import ApiError
 from api.schemas import ErrorResponse, ReindexRequest, ReindexStatus
 from api.security import admin_access
 
@@ -38,9 +37,3 @@ async def reindex(runtime: RuntimeDep, response: Response, body: ReindexRequest 
             summary="State of the last rebuild")
 async def reindex_status(runtime: RuntimeDep) -> dict:
     return runtime.reindex.to_dict()
-
-
-@router.get("/v1/feedback", responses={**_RESPONSES, 501: {"model": ErrorResponse}}, summary="Feedback (not yet)")
-async def list_feedback() -> None:
-    """Placeholder: collecting and listing feedback comes with issue 5."""
-    raise ApiError(501, "not_implemented", "feedback is not collected yet")

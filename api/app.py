@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import admin, ask, documents, health, openai_compat, search
+from api import admin, ask, documents, feedback, health, openai_compat, search
 from api.errors import error_response, install_error_handlers
 from api.observability import REQUEST_ID_HEADER, Metrics, RequestContextMiddleware
 from api.runtime import Runtime
@@ -29,6 +29,7 @@ Questions about Dutch government documents, answered from those documents with c
 * **POST /v1/ask**: a short answer whose sentences cite their sources as [n]; JSON or Server-Sent Events.
 * **POST /v1/chat/completions**, **GET /v1/models**: OpenAI-compatible, for the `openai` clients and chat UIs.
 * **GET /v1/documents**, **/v1/documents/{id}**, **/v1/passages/{id}**: what a citation points at.
+* **POST /v1/feedback**: thumbs up or down on an answer; **GET /v1/feedback** lists it (API key), also as CSV.
 
 Errors always look like `{"error": {"code": "...", "message": "...", "request_id": "..."}}`.
 Send `Authorization: Bearer <key>` when keys are required (admin endpoints always).
@@ -92,6 +93,6 @@ def create_app(settings: Settings | None = None, service: Vraagbaak | None = Non
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
-    for module in (health, search, ask, openai_compat, documents, admin):
+    for module in (health, search, ask, openai_compat, documents, feedback, admin):
         app.include_router(module.router)
     return app

@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,8 +47,9 @@ def citations(passages) -> list[dict]:
 
 
 def ask_payload(answer) -> dict:
-    """The /v1/ask response for an engine Answer (rag.types.Answer)."""
+    """The /v1/ask response for an engine Answer (rag.types.Answer), with a new answer_id."""
     return {
+        "answer_id": uuid.uuid4().hex,
         "question": answer.question,
         "answer": answer.text,
         "citations": citations(answer.passages),

@@ -5,9 +5,9 @@ Requests are strict: an unknown field is a 422, so a typo (``topk``) is not sile
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rag.retrieve import range_is_empty
 
@@ -127,6 +127,8 @@ class LlmInfo(BaseModel):
 
 
 class AskResponse(BaseModel):
+    answer_id: str = Field(description="A new id for this answer: what POST /v1/feedback refers to",
+                           examples=["5f0c6f0e3b8a4d6f9f1f8f2a7c1e9b20"])
     question: str
     answer: str = Field(description="The answer; every sentence ends with [n] markers, or it says the documents do not cover the question")
     citations: list[CitationOut]
@@ -223,3 +225,58 @@ class ReindexStatus(BaseModel):
     seconds: float | None = None
     swapped: bool
     error: str | None = None
+
+
+# ---------------------------------------------------------------- feedback
+
+FEEDBACK_COMMENT_MAX = 2000
+
+
+class FeedbackRequest(Strict):
+    """A citizen's verdict on one answer of POST /v1/ask, with what it was about."""
+
+    answer_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="The answer_id of the /v1/ask response")
+    rating: Literal["up", "down"] = Field(description="up: useful, down: not useful")
+    comment: str = Field("", max_length=FEEDBACK_COMMENT_MAX, description="Optional, in the citizen's own words")
+    question: str = Field(min_length=1, max_length=20_000, description="The question that was answered")
+    answer: str = Field("", max_length=50_000, description="The answer text as shown")
+    passage_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        [], max_length=50, description="The cited passages, in [n] order")
+    mode: Literal["extractive", "generative"] | None = Field(None, description="mode_used of the answer")
+    language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="language of the answer")
+    abstained: bool | None = Field(None, description="The answer said the documents do not cover the question")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, question: str) -> str:
+        if not question.strip():
+            raise ValueError("the question is blank")
+        return question
+
+
+class FeedbackCreated(BaseModel):
+    id: int
+    created_at: str
+    answer_id: str
+
+
+class FeedbackItem(BaseModel):
+    id: int
+    created_at: str = Field(description="UTC, ISO 8601")
+    answer_id: str
+    rating: Literal["up", "down"]
+    comment: str
+    question: str
+    answer: str
+    passage_ids: list[str]
+    mode: str | None = None
+    language: str | None = None
+    abstained: bool | None = None
+    request_id: str | None = Field(None, description="Of the request that sent the feedback, as in the logs")
+
+
+class FeedbackList(BaseModel):
+    count: int = Field(description="All rows that match, not just this page")
+    limit: int
+    offset: int
+    items: list[FeedbackItem] = Field(description="Newest first")

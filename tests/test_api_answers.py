@@ -16,7 +16,7 @@ import pytest
 QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
 OFF_TOPIC = "Wat is de hoofdstad van Australië?"
 MARKER = re.compile(r"\[(\d+)\]")
-ASK_KEYS = {"question", "answer", "citations", "mode_used", "abstained", "grounded", "unsupported_sentences",
+ASK_KEYS = {"answer_id", "question", "answer", "citations", "mode_used", "abstained", "grounded", "unsupported_sentences",
             "sentences", "fallback_reason", "language", "llm", "took_ms"}
 
 
