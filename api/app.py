@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import admin, ask, documents, feedback, health, openai_compat, search
+from api import admin, ask, documents, feedback, health, openai_compat, search, web
 from api.errors import error_response, install_error_handlers
 from api.observability import REQUEST_ID_HEADER, Metrics, RequestContextMiddleware
 from api.runtime import Runtime
@@ -30,6 +30,7 @@ Questions about Dutch government documents, answered from those documents with c
 * **POST /v1/chat/completions**, **GET /v1/models**: OpenAI-compatible, for the `openai` clients and chat UIs.
 * **GET /v1/documents**, **/v1/documents/{id}**, **/v1/passages/{id}**: what a citation points at.
 * **POST /v1/feedback**: thumbs up or down on an answer; **GET /v1/feedback** lists it (API key), also as CSV.
+* **GET /**: the web page for citizens.
 
 Errors always look like `{"error": {"code": "...", "message": "...", "request_id": "..."}}`.
 Send `Authorization: Bearer <key>` when keys are required (admin endpoints always).
@@ -93,6 +94,6 @@ def create_app(settings: Settings | None = None, service: Vraagbaak | None = Non
             max_age=600,
         )
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
-    for module in (health, search, ask, openai_compat, documents, feedback, admin):
+    for module in (health, search, ask, openai_compat, documents, feedback, admin, web):
         app.include_router(module.router)
     return app
