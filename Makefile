@@ -7,8 +7,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.vraagbaak-installed
 MODEL ?= embeddinggemma-300m
+# The browser tests use Debian's chromium (browser-setup); Playwright must not fetch one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup llm-setup index run llm test eval eval-llm bench
+.PHONY: setup llm-setup browser-setup index run llm test eval eval-llm bench
 
 ## setup: virtualenv with the project and its pinned dependencies, and the verified embedding model
 setup: $(STAMP)
@@ -41,8 +43,18 @@ llm-setup: setup
 	PYTHON=$(BIN)/python scripts/install_llama_cpp.sh
 	$(BIN)/python -m embeddings.fetch qwen2.5-coder-0.5b-gguf
 
-## test: the test suite (real model, real FAISS, real local LLM server; builds its own index in a temporary folder)
-test: setup llm-setup
+## browser-setup: Debian's Chromium at /usr/bin/chromium for the browser tests (Playwright drives it and
+##                never downloads a browser of its own); apt-get only when it is missing
+browser-setup:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "make: installing Debian's chromium for the browser tests"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+
+## test: the test suite (real model, real FAISS, real local LLM server, the web page in headless Chromium;
+##       builds its own index in a temporary folder)
+test: setup llm-setup browser-setup
 	$(BIN)/python -m pytest -q
 
 ## eval: the dev questions through search and ask (extractive), scored; reports/run-extractive/

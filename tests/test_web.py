@@ -1,0 +1,522 @@
+"""The citizens' web page in a real browser: Debian's Chromium (/usr/bin/chromium, installed by
+`make browser-setup`), headless, driven by Playwright for Python, against a real running server with
+the real model and index (answers are extractive: no LLM here).
+
+Ask and see the streamed answer with numbered citations; open a citation and find the cited span
+highlighted in its document; the "these documents do not answer this" state with the closest
+passages; the English switch; feedback that ends up in the database; keyboard-only use; phone width;
+contrast, labels and focus. Screenshots go to reports/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from rag.config import PROJECT_ROOT
+
+os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")  # Playwright never fetches a browser here
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("VRAAGBAAK_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = PROJECT_ROOT / "reports" / "screenshots"
+KEY = "web-beheer"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
+KAMERSTUK_QUESTION = "Wat is de participatieverklaring?"
+OFF_TOPIC = "What is the capital of Australia?"
+MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december"]
+
+
+def dutch_date(iso: str | None) -> str:
+    if not iso:
+        return "niet vermeld"
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 3:
+        return f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
+    if len(parts) == 2:
+        return f"{MONTHS[parts[1] - 1]} {parts[0]}"
+    return str(parts[0])
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def feedback_db(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("web-feedback") / "feedback.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def base_url(api_server, feedback_db) -> str:
+    return api_server(api_keys=(KEY,), feedback_db=feedback_db)
+
+
+@pytest.fixture(scope="module")
+def http(base_url):
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-setup` (apt-get install chromium); "
+                    "Playwright does not download a browser of its own here")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A page in its own browser context, with the browser's errors collected."""
+
+    def __init__(self, browser, base_url: str, viewport: dict, phone: bool = False):
+        self.context = browser.new_context(viewport=viewport, device_scale_factor=2 if phone else 1,
+                                           is_mobile=phone, has_touch=phone, locale="nl-NL",
+                                           base_url=base_url)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+
+    def shot(self, name: str, full_page: bool = False, clip: dict | None = None) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page or clip is not None, clip=clip)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def laptop(browser, base_url):
+    page = Page(browser, base_url, LAPTOP)
+    yield page
+    page.close()
+    assert page.errors == [], page.errors
+
+
+@pytest.fixture
+def phone(browser, base_url):
+    page = Page(browser, base_url, PHONE, phone=True)
+    yield page
+    page.close()
+    assert page.errors == [], page.errors
+
+
+def ask_in_page(page, question: str) -> dict:
+    """Type the question, press Enter, wait for the stream to finish; returns the `done` payload
+    the page received (read from the event stream it was sent)."""
+    page.fill("#vraag", question)
+    with page.expect_response(lambda r: r.url.endswith("/v1/ask")) as info:
+        page.press("#vraag", "Enter")
+    response = info.value
+    assert response.status == 200 and response.headers["content-type"].startswith("text/event-stream")
+    page.wait_for_selector("#result[data-state=done]", timeout=60_000)
+    events = sse_events(response.text())
+    return events[-1][1]
+
+
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        name = next((line[6:].strip() for line in block.splitlines() if line.startswith("event:")), None)
+        data = "\n".join(line[5:].strip() for line in block.splitlines() if line.startswith("data:"))
+        if name and data:
+            events.append((name, json.loads(data)))
+    return events
+
+
+def focused(page) -> dict:
+    return page.evaluate("""() => { const e = document.activeElement; const s = getComputedStyle(e);
+        return {id: e.id, tag: e.tagName, cls: e.className, n: e.getAttribute('data-n'),
+                inDialog: !!e.closest('dialog'), outline: s.outlineStyle, shadow: s.boxShadow,
+                background: s.backgroundColor}; }""")
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression (page.wait_for_function would need eval, which the page's CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(50)
+
+
+def tab_until(page, test, limit: int = 60) -> dict:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        if test(now):
+            return now
+    raise AssertionError(f"Tab never reached the element; last focused: {focused(page)}")
+
+
+# ---------------------------------------------------------------- serving the page
+
+
+def test_the_page_is_served_with_its_own_files_only(http):
+    page = http.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    html = page.text
+    assert '<html lang="nl">' in html and 'name="viewport"' in html
+    assets = re.findall(r'(?:src|href)="([^"#]+)"', html)
+    assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+    for asset in assets:
+        response = http.get(asset)
+        assert response.status_code == 200, asset
+    assert http.get("/static/vraagbaak.js").headers["content-type"].startswith("text/javascript")
+    assert http.head("/").status_code == 200
+    for missing in ("/static/nope.js", "/static/..%2Fweb.py", "/static/.hidden", "/static/web.py"):
+        assert http.get(missing).status_code == 404, missing
+    assert http.get("/favicon.ico").status_code == 200
+    assert "/" not in http.get("/openapi.json").json()["paths"]  # the page is not part of the API
+
+
+# ---------------------------------------------------------------- asking
+
+
+def test_ask_and_see_the_streamed_answer_with_numbered_citations(laptop, http):
+    page = laptop.page
+    page.goto("/")
+    assert page.evaluate("document.documentElement.lang") == "nl"
+    assert page.inner_text("h1") == "Stel uw vraag over integratiebeleid"
+    done = ask_in_page(page, QUESTION)
+
+    result = page.locator("#result")
+    assert int(result.get_attribute("data-deltas")) >= 2  # the answer arrived in pieces and was shown as it came
+    expected = http.post("/v1/ask", json={"question": QUESTION}).json()
+    assert done["answer"] == expected["answer"] and not done["abstained"]
+    assert squash(page.inner_text("#answer")) == squash(expected["answer"])
+    assert page.get_attribute("#answer", "aria-live") == "polite"
+    assert page.get_attribute("#answer", "aria-busy") == "false"
+    assert page.locator("#abstain").is_hidden()
+
+    cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", expected["answer"])})
+    links = page.locator("#answer a.cite")
+    assert links.count() == len(re.findall(r"\[\d+\]", expected["answer"]))
+    for i in range(links.count()):
+        link = links.nth(i)
+        n = int(link.get_attribute("data-n"))
+        assert link.inner_text() == f"[{n}]" and link.get_attribute("href") == f"#bron-{n}"
+        title = expected["citations"][n - 1]["document"]["title"]
+        assert link.get_attribute("aria-label") == f"Bron {n}: {title}"
+    # The sources list: the cited ones by number, the others folded away.
+    items = page.locator("#sources > li")
+    assert [int(items.nth(i).get_attribute("id").split("-")[1]) for i in range(items.count())] == cited
+    assert page.inner_text("#sources-title") == "Bronnen"
+    first = expected["citations"][cited[0] - 1]
+    assert first["document"]["title"] in page.inner_text(f"#bron-{cited[0]}")
+    assert page.locator("#more-sources").is_visible() == (len(expected["citations"]) > len(cited))
+    status = page.inner_text("#status")
+    assert status.startswith("Het antwoord staat hieronder") and page.get_attribute("#status", "role") == "status"
+    assert page.locator("#feedback-form").is_visible()
+    laptop.shot("laptop-answer", full_page=True)
+    laptop.shot("laptop-answer-top", clip={"x": 0, "y": 0, "width": LAPTOP["width"], "height": 1280})
+
+
+def test_open_a_citation_and_find_the_cited_span_highlighted(laptop, http):
+    page = laptop.page
+    page.goto("/")
+    done = ask_in_page(page, KAMERSTUK_QUESTION)
+    link = page.locator("#answer a.cite").first
+    n = int(link.get_attribute("data-n"))
+    citation = done["citations"][n - 1]
+    passage = http.get("/v1/passages/" + quote(citation["id"], safe="")).json()
+    doc = passage["document"]
+
+    link.click()
+    dialog = page.locator("#passage-dialog")
+    page.wait_for_selector("#passage-dialog #cited-passage mark.cited-span")
+    assert dialog.is_visible() and dialog.get_attribute("open") is not None
+    assert page.evaluate("document.activeElement.id") == "passage-title"  # focus moved into the dialog
+    assert page.inner_text("#passage-kicker") == f"Bron {n}"
+    assert page.inner_text("#passage-title") == doc["title"]
+    meta = dict(zip(page.locator("#passage-meta dt").all_inner_texts(), page.locator("#passage-meta dd").all_inner_texts()))
+    assert meta["Datum"] == dutch_date(doc["date"])
+    if (doc["reference"] or "").startswith("Kamerstuk"):
+        assert meta["Kamerstuk"] == doc["reference"]
+    if doc["url"]:
+        assert page.get_attribute("#passage-meta a", "href") == doc["url"]
+    else:
+        assert "Officiële bron" not in meta
+
+    # The highlighted spans are the answer's sentences that cite [n], inside the passage's own text.
+    marks = [squash(m) for m in page.locator("#cited-passage mark.cited-span").all_inner_texts()]
+    quoted = [squash(s["text"]) for s in done["sentences"] if n in s["citations"]]
+    assert marks and all(m in squash(passage["text"]) for m in marks)
+    assert set(marks) <= set(quoted) or marks == [squash(passage["text"])]
+    assert page.locator("#cited-passage mark.cited-span").first.is_visible()
+    assert squash(page.inner_text("#cited-passage")).endswith(squash(passage["text"])[-60:])
+    if passage["previous"]:
+        assert squash(passage["previous"]["text"])[-40:] in squash(page.inner_text("#passage-text"))
+    laptop.shot("laptop-passage")
+
+    # The whole document, with the same passage highlighted in it.
+    whole = http.get(f"/v1/documents/{doc['id']}").json()
+    page.click("#whole-document")
+    wait_until(page, f"document.querySelectorAll('#passage-text > *').length === {len(whole['passages'])}")
+    assert page.locator("#cited-passage mark.cited-span").count() == len(marks)
+    assert page.inner_text("#whole-document") == "Toon alleen de passage en wat eromheen staat"
+
+    page.click("#passage-close")
+    assert dialog.is_hidden()
+    assert focused(page)["n"] == str(n)  # focus is back on the link that opened it
+
+
+def test_documents_do_not_answer_shows_the_closest_passages_in_english(laptop):
+    page = laptop.page
+    page.goto("/")
+    page.click("#lang-switch")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.inner_text("h1") == "Ask your question about integration policy"
+    assert page.inner_text("#lang-switch") == "Nederlands" and page.get_attribute("#lang-switch", "lang") == "nl"
+    assert page.get_attribute("#ask-button", "data-i18n") == "ask" and page.inner_text("#ask-button") == "Ask"
+    done = ask_in_page(page, OFF_TOPIC)
+
+    assert done["abstained"] is True and done["language"] == "en"
+    notice = page.locator("#abstain")
+    assert notice.is_visible() and page.inner_text("#abstain h3") == "These documents do not answer your question"
+    assert page.inner_text("#sources-title") == "The passages that come closest"
+    assert page.locator("#sources > li").count() == len(done["citations"]) > 0
+    assert page.locator("#answer").is_hidden()  # the engine's notice says the same: shown once
+    assert page.inner_text("#status").startswith("The documents do not answer this question")
+    laptop.shot("laptop-not-answered-en", full_page=True)
+
+    page.locator("#sources a.passage-link").first.click()
+    page.wait_for_selector("#cited-passage.closest")
+    assert page.inner_text("#cited-passage .cited-label") == "Passage closest to your question"
+    assert page.locator("#cited-passage mark").count() == 0  # nothing cites it, so nothing is highlighted
+    page.keyboard.press("Escape")
+
+    # The choice is kept, and switching back changes the words, not the answer.
+    page.reload()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.click("#lang-switch")
+    assert page.inner_text("h1") == "Stel uw vraag over integratiebeleid"
+
+
+def test_an_english_question_gets_an_english_answer_frame(laptop):
+    page = laptop.page
+    page.goto("/?lang=en")
+    done = ask_in_page(page, "Which minister is responsible for the local anti-discrimination services?")
+    assert done["language"] == "en" and not done["abstained"]
+    # Extractive answers quote the Dutch documents: marked as Dutch for screen readers, and said so.
+    assert page.get_attribute("#answer", "lang") == "nl"
+    assert "The documents are in Dutch" in page.inner_text("#answer-note")
+    assert page.locator("#answer a.cite").count() >= 1
+
+
+def test_empty_question_and_errors_are_explained(laptop):
+    page = laptop.page
+    page.goto("/")
+    page.press("#vraag", "Enter")
+    assert page.inner_text("#vraag-error").endswith("Typ eerst uw vraag.")
+    assert page.get_attribute("#vraag", "aria-invalid") == "true"
+    assert "vraag-error" in page.get_attribute("#vraag", "aria-describedby")
+    assert page.locator("#result").is_hidden()
+    page.fill("#vraag", "x")
+    assert page.locator("#vraag-error").is_hidden()
+
+
+# ---------------------------------------------------------------- feedback
+
+
+def test_feedback_from_the_page_is_stored(laptop, http):
+    page = laptop.page
+    page.goto("/")
+    done = ask_in_page(page, QUESTION)
+    page.click("#fb-send")  # no rating chosen yet
+    assert page.inner_text("#fb-error") == "Kies eerst ‘Ja, nuttig’ of ‘Nee, niet nuttig’."
+    page.click("label[for=fb-down]")
+    assert page.locator("#fb-error").is_hidden()
+    comment = "De reden staat er wel, maar erg ambtelijk; één voorbeeld zou helpen."
+    page.fill("#fb-comment", comment)
+    assert page.inner_text("#fb-count") == f"{len(comment)} van 2000 tekens"
+    laptop.shot("laptop-feedback")
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as sent:
+        page.click("#fb-send")
+    assert sent.value.status == 201
+    page.wait_for_selector("#fb-thanks:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "fb-thanks"
+    assert page.locator("#feedback-form").is_hidden()
+
+    rows = [r for r in http.get("/v1/feedback", headers=AUTH).json()["items"] if r["answer_id"] == done["answer_id"]]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["rating"] == "down" and row["comment"] == comment and row["question"] == QUESTION
+    assert row["answer"] == done["answer"] and row["passage_ids"] == [c["id"] for c in done["citations"]]
+    assert row["mode"] == "extractive" and row["language"] == "nl" and row["abstained"] is False
+
+
+# ---------------------------------------------------------------- keyboard only
+
+
+def test_keyboard_only_ask_open_a_citation_close_it_and_send_feedback(laptop, http):
+    page = laptop.page
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = focused(page)
+    assert skip["cls"] == "skip-link" and page.locator(".skip-link").is_visible()
+    page.keyboard.press("Enter")
+    question = focused(page)
+    assert question["id"] == "vraag" and question["outline"] == "solid"  # visible focus
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#result[data-state=done]", timeout=60_000)
+
+    cite = tab_until(page, lambda f: "cite" in str(f["cls"]).split())
+    assert cite["background"] != "rgba(0, 0, 0, 0)"  # a focused link gets a visible background
+    laptop.shot("keyboard-focus-on-citation")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#passage-dialog #cited-passage mark.cited-span")
+    assert focused(page)["inDialog"]
+    # The page behind the open dialog is inert: Tab reaches only the dialog's controls (and the
+    # browser's own, where focus shows as the body).
+    reached = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        assert now["inDialog"] or now["tag"] == "BODY", now
+        reached.append(now["id"])
+    assert {"passage-close", "whole-document"} <= set(reached)
+    page.keyboard.press("Escape")
+    assert page.locator("#passage-dialog").is_hidden()
+    back = focused(page)
+    assert back["n"] == cite["n"] and "cite" in back["cls"]
+
+    tab_until(page, lambda f: f["id"] == "fb-up")
+    page.keyboard.press("Space")
+    assert page.is_checked("#fb-up")
+    assert focused(page)["id"] == "fb-up"
+    page.keyboard.press("ArrowRight")  # radio group: arrows move the choice
+    assert page.is_checked("#fb-down") and not page.is_checked("#fb-up")
+    page.keyboard.press("ArrowLeft")
+    assert page.is_checked("#fb-up")
+    page.keyboard.press("Tab")
+    assert focused(page)["id"] == "fb-comment"
+    page.keyboard.type("Met alleen het toetsenbord gelukt.")
+    page.keyboard.press("Tab")
+    assert focused(page)["id"] == "fb-send"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#fb-thanks:not([hidden])")
+    stored = http.get("/v1/feedback", headers=AUTH).json()["items"]
+    assert any(r["comment"] == "Met alleen het toetsenbord gelukt." and r["rating"] == "up" for r in stored)
+
+
+# ---------------------------------------------------------------- phone width
+
+
+def test_usable_at_phone_width(phone):
+    page = phone.page
+    page.goto("/")
+    phone.shot("phone-start", full_page=True)
+    done = ask_in_page(page, KAMERSTUK_QUESTION)
+    assert not done["abstained"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+    button = page.locator("#ask-button").bounding_box()
+    field = page.locator("#vraag").bounding_box()
+    assert button["width"] >= field["width"] - 1 and button["y"] > field["y"]  # the button goes under the field
+    assert button["height"] >= 44  # a finger-sized target
+    # The answer starts below the fold on a phone: the page brings it into view by itself.
+    wait_until(page, "Math.abs(document.getElementById('answer-title').getBoundingClientRect().top) < 2")
+    phone.shot("phone-answer")
+    phone.shot("phone-answer-full", full_page=True)
+
+    page.locator("#answer a.cite").first.tap()
+    page.wait_for_selector("#passage-dialog #cited-passage mark.cited-span")
+    box = page.locator("#passage-dialog").bounding_box()
+    assert box["x"] <= 1 and box["width"] >= PHONE["width"] - 1  # the passage takes the whole screen
+    assert page.locator("#cited-passage mark.cited-span").first.is_visible()
+    phone.shot("phone-passage")
+    page.locator("#passage-close").tap()
+    assert page.locator("#passage-dialog").is_hidden()
+
+
+# ---------------------------------------------------------------- accessibility basics
+
+
+CONTRAST = """(selectors) => {
+  const parse = (c) => { const p = c.match(/[\\d.]+/g).map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                       return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = (el) => { for (; el; el = el.parentElement) { const c = parse(getComputedStyle(el).backgroundColor);
+                                 if (c.a > 0.99) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const out = [];
+  for (const selector of selectors) {
+    for (const el of document.querySelectorAll(selector)) {
+      if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+      if (!el.textContent.trim()) continue;
+      const fg = lum(parse(getComputedStyle(el).color)), bg = lum(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      out.push({selector, text: el.textContent.trim().slice(0, 40), ratio: Math.round(ratio * 100) / 100});
+    }
+  }
+  return out;
+}"""
+
+NAMES = """() => {
+  const missing = [];
+  for (const el of document.querySelectorAll('input, textarea, select, button, a[href], [tabindex]')) {
+    if (el.closest('[hidden]')) continue;
+    const name = (el.labels && el.labels.length ? el.labels[0].textContent : '') || el.getAttribute('aria-label')
+                 || (el.getAttribute('aria-labelledby') && document.getElementById(el.getAttribute('aria-labelledby'))?.textContent)
+                 || el.textContent;
+    if (!name || !name.trim()) missing.push(el.outerHTML.slice(0, 80));
+  }
+  return missing;
+}"""
+
+
+def test_contrast_labels_and_landmarks(laptop):
+    page = laptop.page
+    page.goto("/")
+    ask_in_page(page, QUESTION)
+    page.click("label[for=fb-up]")
+    page.click("#more-sources summary")
+    results = page.evaluate(CONTRAST, ["h1", "h2", "h3", "p", "label", "legend", "a", "button", ".hint", ".status",
+                                       ".source-meta", ".source-snippet", ".cite", ".brand-name", ".brand-sub",
+                                       ".lang-switch", ".thumb", ".documents li", ".site-footer p", "summary"])
+    assert len(results) > 30
+    low = [r for r in results if r["ratio"] < 4.5]
+    assert low == [], low  # WCAG 2.1 AA 1.4.3: at least 4.5:1 for text
+    page.click("#answer a.cite >> nth=0")
+    page.wait_for_selector("#cited-passage mark.cited-span")
+    in_dialog = page.evaluate(CONTRAST, ["#passage-dialog h2", "#passage-dialog dt", "#passage-dialog dd",
+                                         "#passage-dialog p", "#passage-dialog mark", ".kicker", ".close-button",
+                                         ".cited-label"])
+    assert in_dialog and [r for r in in_dialog if r["ratio"] < 4.5] == []
+    page.keyboard.press("Escape")
+
+    assert page.evaluate(NAMES) == []  # every control has an accessible name
+    assert page.locator("main").count() == 1 and page.locator("header").count() == 1
+    assert page.locator("h1").count() == 1
+    assert page.get_attribute("#passage-dialog", "aria-labelledby") == "passage-title"
+    assert page.locator("svg:not([aria-hidden=true])").count() == 0  # decoration is hidden from screen readers
+    assert page.get_attribute("#vraag", "maxlength") == "2000"
+    # Zoomed to 200% (WCAG 1.4.4): still no sideways scrolling at laptop width.
+    page.set_viewport_size({"width": 640, "height": 400})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 640
