@@ -454,6 +454,9 @@ def test_usable_at_phone_width(phone):
     phone.shot("phone-passage")
     page.locator("#passage-close").tap()
     assert page.locator("#passage-dialog").is_hidden()
+    # WCAG 1.4.10 (reflow): still no sideways scrolling at 320 CSS px.
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
 
 # ---------------------------------------------------------------- accessibility basics
