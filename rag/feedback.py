@@ -4,7 +4,8 @@ One file (``VRAAGBAAK_FEEDBACK_DB``, default ``<cache_dir>/feedback.sqlite3``) i
 ``synchronous=FULL``: an insert that returned is on disk, whatever happens to the process after it.
 Every call opens its own connection, so threads and processes may write at once; SQLite serialises
 the writers (each waits up to ``busy_timeout`` seconds for the lock) and every insert is one
-transaction. The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` are applied in
+transaction. A few lock conflicts SQLite reports at once instead of waiting (switching a new file to
+WAL while others open it too) are retried with backoff within the same ``busy_timeout``. The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` are applied in
 order, each in the same transaction as the version bump, the first time a store touches the file.
 Reading a file that does not exist yet gives no rows and does not create it.
 
@@ -16,8 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -101,6 +104,10 @@ def _row(row: sqlite3.Row) -> Feedback:
         abstained=None if row["abstained"] is None else bool(row["abstained"]), request_id=row["request_id"])
 
 
+def _busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
 def _spreadsheet_safe(value: str) -> str:
     """A cell a spreadsheet will not run as a formula (CSV injection): a leading = + - @ tab or CR is quoted."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
@@ -130,18 +137,40 @@ class FeedbackStore:
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise FeedbackStoreError(f"cannot open the feedback database {self.path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA synchronous = FULL")  # a returned insert survives a crash or power cut
-        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA synchronous = FULL")  # a returned insert survives a crash or power cut
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise FeedbackStoreError(f"cannot open the feedback database {self.path}: {exc}") from exc
         return conn
 
-    def _open(self) -> sqlite3.Connection:
-        """A connection to an up-to-date database (created and migrated the first time)."""
+    def _ensure_ready(self) -> None:
+        """Create and migrate the file, once per store."""
         if not self._ready:
             with self._lock:
                 if not self._ready:
                     self.migrate()
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection to an up-to-date database (created and migrated the first time)."""
+        self._ensure_ready()
         return self._connect()
+
+    def _retrying(self, what: str, attempt):
+        """``attempt()``, again after a lock conflict SQLite reported without waiting, until busy_timeout.
+        Safe for writes: an attempt that fails has rolled back, so nothing is stored twice."""
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.005
+        while True:
+            try:
+                return attempt()
+            except sqlite3.Error as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise FeedbackStoreError(f"cannot {what} the feedback database {self.path}: {exc}") from exc
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.2)
 
     def migrate(self) -> int:
         """Create the file if needed and apply the migrations it lacks; returns the schema version.
@@ -150,9 +179,18 @@ class FeedbackStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise FeedbackStoreError(f"cannot create the folder for the feedback database {self.path}: {exc}") from exc
+        self._retrying("prepare", self._migrate_once)
+        self._ready = True
+        return len(self.migrations)
+
+    def _migrate_once(self) -> None:
         conn = self._connect()
         try:
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent; readers never block the writer
+            # Persistent; readers never block the writer. A switch that could not get its lock returns
+            # the old mode instead of failing: treated as the lock conflict it is.
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode})")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -168,19 +206,20 @@ class FeedbackStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
-            raise FeedbackStoreError(f"cannot prepare the feedback database {self.path}: {exc}") from exc
         finally:
             conn.close()
-        self._ready = True
-        return len(self.migrations)
 
     # -- writing -------------------------------------------------------------------------------------
 
     def add(self, item: NewFeedback) -> Feedback:
         """Store one feedback row atomically; returns it with its id and time."""
         created = _now()
-        conn = self._open()
+        self._ensure_ready()
+        row_id = self._retrying("store feedback in", lambda: self._insert(item, created))
+        return Feedback(**{**asdict(item), "passage_ids": tuple(item.passage_ids)}, id=row_id, created_at=created)
+
+    def _insert(self, item: NewFeedback, created: str) -> int:
+        conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")  # waits for the write lock up to busy_timeout
             try:
@@ -193,13 +232,12 @@ class FeedbackStore:
                 row_id = cursor.lastrowid
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
-            raise FeedbackStoreError(f"cannot store feedback in {self.path}: {exc}") from exc
         finally:
             conn.close()
-        return Feedback(**{**asdict(item), "passage_ids": tuple(item.passage_ids)}, id=row_id, created_at=created)
+        return row_id
 
     # -- reading -------------------------------------------------------------------------------------
 
