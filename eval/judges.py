@@ -98,10 +98,13 @@ def parse_verdict(text: str) -> bool | None:
 @dataclass
 class LLMJudge:
     client: object  # rag.llm.LLMClient
-    max_claims: int = 4
+    max_claims: int = 3
     extract_claims: bool = True
     passage_chars: int = 2400  # prompt reading dominates the cost on a CPU
     name: str = field(default="llm", init=False)
+    # The same question asked twice (AllOf after the judge alone, a sentence's passages reused) costs
+    # seconds on a CPU: answers are kept for the judge's lifetime (temperature 0, so they would repeat).
+    _memo: dict = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def from_url(cls, base_url: str, model: str = "", timeout: float = 120.0, **kwargs) -> "LLMJudge":
@@ -117,7 +120,7 @@ class LLMJudge:
         if not self.extract_claims or len(sentence.split()) < 8:
             return [sentence]  # a short sentence is one claim
         text = await self._ask([{"role": "user", "content": _CLAIMS_PROMPT.format(n=self.max_claims, sentence=sentence)}],
-                               max_tokens=160)
+                               max_tokens=96)
         return parse_claims(text, sentence, self.max_claims)
 
     async def check(self, claim: str, passages: Sequence[str]) -> tuple[bool, str]:
@@ -130,10 +133,16 @@ class LLMJudge:
 
     async def ajudge(self, sentence: str, passages: Sequence[str], language: str = "nl",
                      question: str | None = None) -> Judgement:
-        from rag.sentences import parse_markers
-
         if not passages:
             return Judgement(False, 0.0, self.name, ("no passage cited",))
+        key = (sentence, tuple(passages))
+        if key not in self._memo:
+            self._memo[key] = await self._judge(sentence, passages)
+        return self._memo[key]
+
+    async def _judge(self, sentence: str, passages: Sequence[str]) -> Judgement:
+        from rag.sentences import parse_markers
+
         bare, _ = parse_markers(sentence)
         claims = await self.claims(bare)
         results = [await self.check(c, passages) for c in claims]
