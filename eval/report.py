@@ -58,7 +58,7 @@ def build_report(config, records: list[dict], judges: dict) -> dict:
         groups["per_kind"][r.get("kind") or "?"].append(r)
     return {
         "config": asdict(config),
-        "judges": {name: getattr(j, "describe", lambda: name)() if hasattr(j, "describe") else name for name, j in judges.items()},
+        "judges": names,
         "overall": summarise(records, names),
         **{g: {k: summarise(v, names) for k, v in sorted(rows.items())} for g, rows in groups.items()},
         "questions": records,
