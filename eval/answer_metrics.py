@@ -61,18 +61,11 @@ def faithfulness(sentences: list[SentenceJudgements]) -> float | None:
 # ------------------------------------------------------------------------------------ facts
 
 def unsupported_facts(sentence: str, cited_passages: list[str], language: str = "nl", lexicon=None) -> list[str]:
-    """Numbers, dates and names in ``sentence`` found in none of ``cited_passages``."""
-    from rag.verify import CorpusLexicon, _name_found, _WORDS, date_facts, dates, names, number_values, numbers
+    """Numbers, dates and names in ``sentence`` found in none of ``cited_passages`` (the verifier's
+    own fact check, on the passage texts alone)."""
+    from rag.verify import CorpusLexicon, Facts
 
-    text = "\n".join(cited_passages)
-    values = number_values(text)
-    facts = date_facts(text)
-    tokens = {w.lower().strip("'’") for w in _WORDS.findall(text)}
-    tokens |= {part for w in list(tokens) if "-" in w for part in w.split("-") if part}
-    out = [f"number {w}" for w, vals in numbers(sentence) if not (vals & values)]
-    out += [f"date {w}" for w, fact in dates(sentence) if fact not in facts]
-    out += [f"name {n}" for n in names(sentence, language, lexicon or CorpusLexicon()) if not _name_found(n, tokens)]
-    return list(dict.fromkeys(out))
+    return Facts.of("\n".join(cited_passages)).missing(sentence, language, lexicon or CorpusLexicon())
 
 
 # ------------------------------------------------------------------------------------ correctness

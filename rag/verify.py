@@ -5,10 +5,11 @@ and by the eval harness as its offline judge (``Verifier(encoder).verify(text, p
 Per sentence:
 
 1. Citations: every ``[n]`` must point to a given source (1..len(sources)); others are removed.
-2. Not a claim: a question, an echo of the user's question, or a statement about the sources
-   ("de bronnen geven geen antwoord") is never kept; the last kind is reported as a refusal.
-3. Hard checks against the cited passages (their text, framing question, footnotes and citation
-   label), each failure named in the reasons:
+2. Not a claim: a question, an echo of the user's question or of a source's citation label, or a
+   statement about the sources ("de bronnen geven geen antwoord") is never kept; the last kind is
+   reported as a refusal.
+3. Hard checks against the cited passages (their text, framing question or heading, footnotes; not
+   the citation label or document title, which are metadata), each failure named in the reasons:
    - every number (digits, and number words two..twelve; "20 miljoen" = "20.000.000", "3,5" = "3.5");
    - every acronym ("PLON", "SZW"), word with inner capitals ("GroenLinks"), and name: a capitalised
      word inside a Dutch sentence, or in any sentence a word the corpus only writes capitalised
@@ -284,10 +285,16 @@ def is_refusal(sentence: str) -> bool:
 
 @dataclass
 class Source:
-    """What one numbered source offers for checking: its facts, stems and sentence vectors."""
+    """What one numbered source offers for checking: its facts, stems and sentence vectors.
 
-    text: str  # everything a sentence may draw on: label, framing question, passage, footnotes
+    Evidence is what the document says at that place: the passage, the text that frames it (its
+    framing question or heading) and its footnotes. The citation label and document title are
+    metadata, not evidence: a model that copies "… (2013), 3 Vormgeving dialoog" must not make
+    "De wet is in 2013 ingetrokken" checkable (found by the eval harness, dev question da015)."""
+
+    text: str  # evidence a sentence may draw on: framing question or heading, passage, footnotes
     sentences: list[str]  # compared units: each sentence, and each pair of neighbouring sentences
+    label: str = ""  # citation label and document title: only to recognise a sentence that echoes them
     numbers: set[str] = field(default_factory=set)
     dates: set[tuple] = field(default_factory=set)
     tokens: set[str] = field(default_factory=set)
@@ -299,9 +306,32 @@ class Source:
         if isinstance(passage, str):
             return cls(text=passage, sentences=source_sentences(passage))
         c = passage.chunk
-        parts = [passage.citation.label, passage.document.title, c.context, c.text,
-                 *(f.text for f in c.footnotes)]
-        return cls(text="\n".join(p for p in parts if p), sentences=source_sentences(c.text))
+        parts = [c.context, c.text, *(f.text for f in c.footnotes)]
+        return cls(text="\n".join(p for p in parts if p), sentences=source_sentences(c.text),
+                   label=f"{passage.citation.label}\n{passage.document.title}")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The checkable facts a text offers: number values, calendar dates, and its words (lowercase,
+    with the parts of hyphenated words: "LOM-organisaties" offers "lom")."""
+
+    numbers: frozenset[str]
+    dates: frozenset[tuple]
+    tokens: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> "Facts":
+        words = [w.lower().strip("'’") for w in _WORDS.findall(text)]
+        tokens = set(words) | {part for w in words if "-" in w for part in w.split("-") if part}
+        return cls(frozenset(number_values(text)), frozenset(date_facts(text)), frozenset(tokens))
+
+    def missing(self, sentence: str, language: str, lexicon: CorpusLexicon) -> list[str]:
+        """The numbers, dates and names ``sentence`` states that these facts do not contain."""
+        out = [f"number {w}" for w, vals in numbers(sentence) if not (vals & self.numbers)]
+        out += [f"date {w}" for w, fact in dates(sentence) if fact not in self.dates]
+        out += [f"name {n}" for n in names(sentence, language, lexicon) if not _name_found(n, self.tokens)]
+        return list(dict.fromkeys(out))
 
 
 def source_sentences(text: str) -> list[str]:
@@ -381,10 +411,8 @@ class Verifier:
     def _prepare(self, sources: list[Source]) -> None:
         for s in sources:
             if not s.stems:
-                s.numbers = number_values(s.text)
-                s.dates = date_facts(s.text)
-                words = [w.lower().strip("'’") for w in _WORDS.findall(s.text)]
-                s.tokens = set(words) | {part for w in words if "-" in w for part in w.split("-") if part}
+                facts = Facts.of(s.text)
+                s.numbers, s.dates, s.tokens = set(facts.numbers), set(facts.dates), set(facts.tokens)
                 s.stems = set(self.analyze(s.text))
 
     def _content_stems(self, sentence: str) -> list[str]:
@@ -410,13 +438,10 @@ class Verifier:
                 claim: str | None = None, topic: frozenset[str] = frozenset()) -> _Scores:
         """Hard checks on ``sentence``; overlap and similarity on ``claim`` (the sentence, or for a
         fragment the question plus the fragment — ``vector`` is the claim's)."""
-        nums = set().union(*(s.numbers for s in group))
-        tokens = set().union(*(s.tokens for s in group))
+        facts = Facts(frozenset().union(*(s.numbers for s in group)), frozenset().union(*(s.dates for s in group)),
+                      frozenset().union(*(s.tokens for s in group)))
         pool = set().union(*(s.stems for s in group))
-        missing = [f"number {w}" for w, vals in numbers(sentence) if not (vals & nums)]
-        known_dates = set().union(*(s.dates for s in group))
-        missing += [f"date {w}" for w, fact in dates(sentence) if fact not in known_dates]
-        missing += [f"name {n}" for n in names(sentence, language, self.lexicon) if not _name_found(n, tokens)]
+        missing = facts.missing(sentence, language, self.lexicon)
         if topic and language == "nl":
             # A Dutch sentence that takes a term from the question ("leefgeld") and pins a passage's
             # facts on it needs a passage that mentions the term (cross-lingual: not comparable).
@@ -506,7 +531,7 @@ class Verifier:
                 refusals.append(bare)
                 checks.append(None)  # about the sources, not from them: set aside
                 continue
-            not_a_claim = _not_a_claim(bare, question)
+            not_a_claim = _not_a_claim(bare, question, [src.label for src in sources])
             if not_a_claim:
                 checks.append(SentenceCheck(bare, valid, False, 0.0, tuple(notes + [not_a_claim])))
                 continue
@@ -573,15 +598,20 @@ class Verifier:
         )
 
 
-def _not_a_claim(sentence: str, question: str | None) -> str | None:
-    """Why a sentence cannot be an answer, if it cannot: a question, or the user's question echoed."""
+def _not_a_claim(sentence: str, question: str | None, labels: Sequence[str] = ()) -> str | None:
+    """Why a sentence cannot be an answer, if it cannot: a question, the user's question echoed, or a
+    source's citation label or title copied out (small models do: "Nadere memorie van antwoord: …")."""
     if sentence.rstrip("\"'»”’) ").endswith("?"):
         return "a question, not a statement"
+    a = {w.lower() for w in _WORDS.findall(sentence)}
     if question:
-        a = {w.lower() for w in _WORDS.findall(sentence)}
         b = {w.lower() for w in _WORDS.findall(question)}
         if a and len(a & b) / len(a | b) >= 0.8:
             return "repeats the question"
+    for label in labels:
+        b = {w.lower() for w in _WORDS.findall(label)}
+        if a and b and len(a & b) / len(a) >= 0.8:
+            return "repeats a source's title, not a claim"
     return None
 
 

@@ -189,3 +189,19 @@ def test_marker_parsing():
     assert parse_markers("Zin [1, 2] en meer [3][4].") == ("Zin en meer.", (1, 2, 3, 4))
     assert parse_markers("[1] Zin vooraan.") == ("Zin vooraan.", (1,))
     assert parse_markers("Zin [bron 2] en [1-3].") == ("Zin en.", (2, 1, 3))
+
+
+def test_citation_label_and_title_are_not_evidence(verifier, service):
+    # Found by the eval harness (dev da015): a small model copied a source's label and wrote
+    # "De wet is in 2013 ingetrokken [1]" — the year and "Wet" came from the label, not the text.
+    passage = next(p for p in service.search("Directe dialoog tussen instellingen en doelgroepen", top_k=10).passages
+                   if "(2013)" in p.citation.label and "2013" not in p.chunk.text and "Wet " in p.document.title)
+    verbatim = next(s for s in split_sentences(passage.chunk.text) if len(s.split()) > 8)
+    answer = f"De wet is in 2013 ingetrokken. [1] {passage.citation.label} [1] {verbatim} [1]"
+    result = verifier.verify(answer, [passage], question="Hoe is onderzocht of het CJG migrantengezinnen bereikt?")
+    by_text = {c.text: c for c in result.checks}
+    assert not by_text["De wet is in 2013 ingetrokken."].supported
+    assert any("2013" in r for r in by_text["De wet is in 2013 ingetrokken."].reasons)
+    label = next(c for c in result.checks if c.text.startswith(passage.citation.label[:20]))
+    assert not label.supported and "title" in " ".join(label.reasons)
+    assert [c.text for c in result.kept] == [parse_markers(verbatim)[0].strip()]
