@@ -155,10 +155,3 @@ def mean(values) -> float | None:
     values = [v for v in values if v is not None]
     return round(statistics.fmean(values), 4) if values else None
 
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile."""
-    values = sorted(v for v in values if v is not None)
-    if not values:
-        return None
-    return values[min(len(values) - 1, max(0, int(round(q * len(values) + 0.5)) - 1))]

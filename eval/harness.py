@@ -25,7 +25,7 @@ from pathlib import Path
 
 from eval import answer_metrics as am
 from eval.judges import judge_one
-from eval.retrieval import KS, score_question
+from eval.retrieval import score_question
 
 
 class RunError(ValueError):

@@ -54,3 +54,13 @@ def ndcg_at_k(rel: list[set[int]], n_gold: int, k: int = 10) -> float:
             seen |= new
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(n_gold, k)))
     return dcg / ideal if ideal else 0.0
+
+
+def percentile(values, q: float) -> float | None:
+    """Nearest-rank percentile (``q`` in 0..1) of the values that are not None; None if there are none.
+    The one definition every report and benchmark uses, so their p50/p95 agree."""
+    ordered = sorted(v for v in values if v is not None)
+    if not ordered:
+        return None
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from eval import answer_metrics as am
+from eval.metrics import percentile
 from eval.retrieval import KS
 
 RETRIEVAL_KEYS = [f"R@{k}" for k in KS] + ["MRR", "nDCG@10"]
@@ -44,8 +45,8 @@ def summarise(records: list[dict], judge_names: list[str]) -> dict:
                                        "plain_language_share": am.mean(1.0 if x >= 60 else 0.0 for x in readability)}
     out["modes"] = dict(Counter(r["answer"]["mode_used"] for r in records))
     out["fallbacks"] = dict(Counter(r["answer"]["fallback_reason"] for r in records if r["answer"]["fallback_reason"]))
-    out["latency_ms"] = {stage: {"p50": am.percentile([r["latency_ms"][stage] for r in records], .5),
-                                 "p95": am.percentile([r["latency_ms"][stage] for r in records], .95)}
+    out["latency_ms"] = {stage: {"p50": percentile([r["latency_ms"][stage] for r in records], .5),
+                                 "p95": percentile([r["latency_ms"][stage] for r in records], .95)}
                          for stage in ("search", "answer", "judge") if records}
     return out
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import sys
 import time
@@ -85,7 +84,7 @@ def run_retrieval_eval(service, questions: list[dict], top_k: int = 10) -> dict:
         "overall": aggregate(rows),
         "per_language": {k: aggregate(v) for k, v in sorted(by_lang.items())},
         "per_kind": {k: aggregate(v) for k, v in sorted(by_kind.items())},
-        "latency_ms": {"p50": round(lat[len(lat) // 2], 1), "p95": round(lat[min(len(lat) - 1, math.ceil(len(lat) * 0.95) - 1)], 1)} if lat else {},
+        "latency_ms": {"p50": round(metrics.percentile(lat, .5), 1), "p95": round(metrics.percentile(lat, .95), 1)} if lat else {},
         "config": {"model": service.settings.embedding_model, "lexical_weight": service.settings.lexical_weight,
                    "index": service.index.manifest},
         "questions": rows,

@@ -21,16 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from eval.metrics import percentile as pct  # noqa: E402
 from rag import abstain  # noqa: E402
 from rag.answer import AnswerEngine, _Collected, drop_cut_off  # noqa: E402
 from rag.config import PROJECT_ROOT  # noqa: E402
 from rag.llm import LLMClient, LLMError  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, int(round(q * len(values) + 0.5)) - 1))]  # nearest rank
 
 
 async def extractive(engine: AnswerEngine, rows: list[dict]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import socket
@@ -31,17 +30,14 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values."""
-    return sorted_values[max(0, math.ceil(q / 100 * len(sorted_values)) - 1)]
+from eval.metrics import percentile  # noqa: E402
 
 
 def summary(latencies_ms: list[float], seconds: float) -> dict:
     values = sorted(latencies_ms)
     if not values:
         return {"requests": 0}
-    return {"requests": len(values), "p50_ms": round(percentile(values, 50), 1), "p95_ms": round(percentile(values, 95), 1),
+    return {"requests": len(values), "p50_ms": round(percentile(values, .5), 1), "p95_ms": round(percentile(values, .95), 1),
             "mean_ms": round(statistics.fmean(values), 1), "max_ms": round(values[-1], 1),
             "requests_per_s": round(len(values) / seconds, 2)}
 

@@ -18,7 +18,6 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -27,17 +26,13 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from eval.metrics import percentile  # noqa: E402
 from eval.retrieval import QuestionsError, load_questions  # noqa: E402
 from rag.config import PROJECT_ROOT, load_settings  # noqa: E402
 from rag.corpus import CorpusError  # noqa: E402
 from rag.index import IndexUnavailable  # noqa: E402
 from rag.ingest import build_index  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values."""
-    return sorted_values[max(0, math.ceil(q / 100 * len(sorted_values)) - 1)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "questions": len(questions), "repeat": args.repeat, "top_k": args.top_k,
         "torch_threads": torch.get_num_threads(), "chunks": len(service.index.chunks),
         "open_s": round(open_s, 2), "first_query_s": round(first_s, 2),
-        "latency_ms": {"p50": round(percentile(lat, 50), 1), "p95": round(percentile(lat, 95), 1),
+        "latency_ms": {"p50": round(percentile(lat, .5), 1), "p95": round(percentile(lat, .95), 1),
                        "mean": round(statistics.fmean(lat), 1), "max": round(lat[-1], 1)},
         "queries_per_s": round(len(lat) / wall, 2),
         "index_up_to_date_check_s": round(check.seconds, 2), "index_up_to_date_status": check.status,
