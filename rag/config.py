@@ -79,6 +79,9 @@ class Settings:
     # Citizens' feedback on answers (rag/feedback.py, SQLite). Empty: <cache_dir>/feedback.sqlite3,
     # beside the other state that outlives the work tree (a volume in the Docker image).
     feedback_db: Path | None = None
+    # POST /v1/feedback per client address and minute (a burst of this many, then evenly); 0 = no limit.
+    # A citizen rates a handful of answers; a script posting hundreds is spam (api/ratelimit.py).
+    feedback_per_minute: int = 20
 
     @property
     def feedback_path(self) -> Path:

@@ -281,7 +281,7 @@ class FeedbackStore:
             conn.close()
 
     def csv_lines(self, rating: str | None = None) -> Iterator[str]:
-        """The rows as CSV (RFC 4180, header first, oldest first), line by line, safe to open in a spreadsheet."""
+        """The rows as CSV (RFC 4180, UTF-8 with BOM, header first, oldest first), line by line, safe to open in a spreadsheet."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
 
@@ -292,7 +292,7 @@ class FeedbackStore:
             return text
 
         writer.writerow(CSV_COLUMNS)
-        yield flush()
+        yield "\ufeff" + flush()  # a byte-order mark: Excel reads the file as UTF-8 only with one (é, ë, €)
         for item in self.rows(rating=rating):
             data = item.to_dict()
             data["passage_ids"] = " ".join(item.passage_ids)

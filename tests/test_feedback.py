@@ -23,6 +23,7 @@ import time
 import httpx
 import pytest
 
+from api.ratelimit import RateLimiter
 from rag.config import PROJECT_ROOT
 from rag.feedback import MIGRATIONS, FeedbackStore, FeedbackStoreError, NewFeedback
 
@@ -230,14 +231,14 @@ def test_csv_is_rfc4180_and_safe_to_open_in_a_spreadsheet(tmp_path):
     store.add(item(2, comment="=HYPERLINK(\"http://x\")", question="+31 6 vraag?", abstained=None, mode=None))
     store.add(item(3, rating="down", comment="@SUM(1)"))
     text = "".join(store.csv_lines())
-    assert text.endswith("\r\n")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("\ufeffid,") and text.endswith("\r\n")  # BOM: Excel then reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
     assert [r["id"] for r in rows] == ["1", "2", "3"]  # oldest first
     assert rows[0]["comment"] == tricky and rows[0]["passage_ids"] == "a#1 b#2" and rows[0]["abstained"] == "false"
     assert rows[1]["comment"].startswith("'=") and rows[1]["question"].startswith("'+")
     assert rows[1]["abstained"] == "" and rows[1]["mode"] == ""
     assert rows[2]["comment"] == "'@SUM(1)"
-    only_down = list(csv.DictReader(io.StringIO("".join(store.csv_lines(rating="down")))))
+    only_down = list(csv.DictReader(io.StringIO("".join(store.csv_lines(rating="down")).removeprefix("\ufeff"))))
     assert [r["id"] for r in only_down] == ["3"]
 
 
@@ -251,8 +252,10 @@ def feedback_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(api_server, feedback_db):
-    """A real server with an admin key and its own feedback database."""
-    with httpx.Client(base_url=api_server(api_keys=(KEY,), feedback_db=feedback_db), timeout=120) as c:
+    """A real server with an admin key and its own feedback database. Its tests play many citizens
+    from one address, so the per-address limit is out of their way (tested on its own below)."""
+    with httpx.Client(base_url=api_server(api_keys=(KEY,), feedback_db=feedback_db, feedback_per_minute=1000),
+                      timeout=120) as c:
         yield c
 
 
@@ -332,7 +335,7 @@ def test_csv_export_over_http(client):
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert re.fullmatch(r'attachment; filename="vraagbaak-feedback-\d{8}-\d{6}\.csv"',
                             response.headers["content-disposition"])
-        rows = list(csv.DictReader(io.StringIO(response.text)))
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
         total = client.get("/v1/feedback", headers=AUTH).json()["count"]
         assert len(rows) == total and [int(r["id"]) for r in rows] == sorted(int(r["id"]) for r in rows)
         assert rows[-1]["comment"] == "'=1+1, “komma”" and rows[-1]["answer_id"] == answer["answer_id"]
@@ -449,3 +452,24 @@ def test_many_citizens_send_feedback_at_once(client):
     assert results == [201] * 60, results
     assert client.get("/v1/feedback", headers=AUTH).json()["count"] == before + 60
     assert time.monotonic() - started < 60
+
+
+def test_rate_limiter_allows_a_burst_then_refills_evenly():
+    now = [0.0]
+    limiter = RateLimiter(per_minute=3, clock=lambda: now[0])
+    assert [limiter.take("a") for _ in range(3)] == [0, 0, 0]
+    assert limiter.take("a") == pytest.approx(20.0)  # one token per 20 s
+    assert limiter.take("b") == 0  # per address
+    now[0] = 20.0
+    assert limiter.take("a") == 0 and limiter.take("a") > 0
+
+
+def test_too_much_feedback_from_one_address_is_a_429_and_nothing_is_stored(api_server, tmp_path):
+    url = api_server(api_keys=(KEY,), feedback_db=tmp_path / "fb.sqlite3", feedback_per_minute=3)
+    with httpx.Client(base_url=url, timeout=60) as c:
+        assert [c.post("/v1/feedback", json=GOOD).status_code for _ in range(3)] == [201] * 3
+        limited = c.post("/v1/feedback", json=GOOD)
+        error = assert_error(limited, 429, "rate_limited")
+        assert 1 <= int(limited.headers["retry-after"]) <= 20 and "try again" in error["message"]
+        assert c.get("/v1/feedback", headers=AUTH).json()["count"] == 3
+        assert c.post("/v1/search", json={"query": "inburgering"}).status_code == 200  # only feedback is limited
