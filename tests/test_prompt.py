@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -106,3 +107,11 @@ def test_offline_tiktoken_needs_no_network(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) > 5
+
+
+def test_the_example_answer_shows_the_form_and_no_fact_to_copy():
+    # A real example sentence ("De wet is in 2013 ingetrokken [1].") was copied by the 0.5B model
+    # into answers about other things (eval, dev da015).
+    example = next(line for line in SYSTEM_PROMPT.splitlines() if "vorm" in line.lower())
+    assert "[1]" in example and "[2]" in example
+    assert not re.search(r"\b\d{4}\b", SYSTEM_PROMPT) and "ingetrokken" not in SYSTEM_PROMPT
