@@ -57,7 +57,7 @@ async def feedback_rate_limit(request: Request) -> None:
     if per_minute <= 0:
         return
     limiter = getattr(request.app.state, "feedback_limiter", None)
-    if limiter is None or limiter.capacity != per_minute:
+    if limiter is None:  # made on first use, like the feedback store; settings are fixed per app
         limiter = request.app.state.feedback_limiter = RateLimiter(per_minute)
     wait = limiter.take(request.client.host if request.client else "unknown")
     if wait > 0:

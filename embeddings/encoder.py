@@ -210,7 +210,8 @@ class Encoder:
 
     def _encode_direct(self, inputs: list[str]) -> np.ndarray:
         """The model's own modules, called without ``encode``'s batching and bookkeeping: the
-        same vectors up to bf16 rounding (dev rankings identical), ~5 ms less per short query here (search p50 is mostly this)."""
+        same vectors up to bf16 rounding (dev rankings identical), ~5 ms less per short query
+        here (search p50 is mostly this)."""
         import torch
 
         model = self.model

@@ -63,4 +63,3 @@ def percentile(values, q: float) -> float | None:
     if not ordered:
         return None
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-

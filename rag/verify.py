@@ -295,9 +295,7 @@ class Source:
     text: str  # evidence a sentence may draw on: framing question or heading, passage, footnotes
     sentences: list[str]  # compared units: each sentence, and each pair of neighbouring sentences
     label: str = ""  # citation label and document title: only to recognise a sentence that echoes them
-    numbers: set[str] = field(default_factory=set)
-    dates: set[tuple] = field(default_factory=set)
-    tokens: set[str] = field(default_factory=set)
+    facts: "Facts | None" = None  # numbers, dates and words of ``text`` (Verifier._prepare)
     stems: set[str] = field(default_factory=set)
     vectors: np.ndarray | None = None
 
@@ -325,6 +323,13 @@ class Facts:
         words = [w.lower().strip("'’") for w in _WORDS.findall(text)]
         tokens = set(words) | {part for w in words if "-" in w for part in w.split("-") if part}
         return cls(frozenset(number_values(text)), frozenset(date_facts(text)), frozenset(tokens))
+
+    @classmethod
+    def union(cls, many: Iterable["Facts"]) -> "Facts":
+        """What several texts offer together (a sentence citing [1][2] may draw on both)."""
+        many = list(many)
+        return cls(frozenset().union(*(f.numbers for f in many)), frozenset().union(*(f.dates for f in many)),
+                   frozenset().union(*(f.tokens for f in many)))
 
     def missing(self, sentence: str, language: str, lexicon: CorpusLexicon) -> list[str]:
         """The numbers, dates and names ``sentence`` states that these facts do not contain."""
@@ -410,9 +415,8 @@ class Verifier:
 
     def _prepare(self, sources: list[Source]) -> None:
         for s in sources:
-            if not s.stems:
-                facts = Facts.of(s.text)
-                s.numbers, s.dates, s.tokens = set(facts.numbers), set(facts.dates), set(facts.tokens)
+            if s.facts is None:
+                s.facts = Facts.of(s.text)
                 s.stems = set(self.analyze(s.text))
 
     def _content_stems(self, sentence: str) -> list[str]:
@@ -438,10 +442,8 @@ class Verifier:
                 claim: str | None = None, topic: frozenset[str] = frozenset()) -> _Scores:
         """Hard checks on ``sentence``; overlap and similarity on ``claim`` (the sentence, or for a
         fragment the question plus the fragment — ``vector`` is the claim's)."""
-        facts = Facts(frozenset().union(*(s.numbers for s in group)), frozenset().union(*(s.dates for s in group)),
-                      frozenset().union(*(s.tokens for s in group)))
         pool = set().union(*(s.stems for s in group))
-        missing = facts.missing(sentence, language, self.lexicon)
+        missing = Facts.union(s.facts for s in group).missing(sentence, language, self.lexicon)
         if topic and language == "nl":
             # A Dutch sentence that takes a term from the question ("leefgeld") and pins a passage's
             # facts on it needs a passage that mentions the term (cross-lingual: not comparable).
