@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.index import StoredIndex
+from rag.search.stores.faiss_store import StoredIndex
 from rag.types import Chunk
 
 

@@ -11,7 +11,7 @@ from api.deps import ERRORS, RuntimeDep
 from api.errors import ApiError
 from api.schemas import DocumentDetail, DocumentList, ErrorResponse, PassageDetail
 from api.security import public_access
-from rag.citations import make_citation
+from rag.search.citations import make_citation
 from rag.types import Chunk, DocumentMeta
 
 router = APIRouter(tags=["documents"], dependencies=[Depends(public_access)])

@@ -109,7 +109,7 @@ class Metrics:
                                  ["reason"], registry=r)
         self.llm_latency = Histogram("vraagbaak_llm_duration_seconds", "Latency of LLM calls (whole reply or stream)",
                                      buckets=_LATENCY_BUCKETS, registry=r)
-        self.llm_errors = Counter("vraagbaak_llm_errors", "LLM calls that failed, by kind (rag.llm.KINDS)",
+        self.llm_errors = Counter("vraagbaak_llm_errors", "LLM calls that failed, by kind (rag.answer.llm.KINDS)",
                                   ["kind"], registry=r)
         self.unsupported = Counter("vraagbaak_unsupported_sentences",
                                    "Answer sentences dropped or repaired by verification", registry=r)
@@ -134,9 +134,9 @@ class Metrics:
 
 
 def metered_llm_client(settings, metrics: Metrics):
-    """rag.llm.LLMClient for these settings (None without VRAAGBAAK_LLM_BASE_URL) whose calls feed
+    """rag.answer.llm.LLMClient for these settings (None without VRAAGBAAK_LLM_BASE_URL) whose calls feed
     vraagbaak_llm_duration_seconds and vraagbaak_llm_errors_total{kind} (LLMError.kind)."""
-    from rag.llm import LLMClient
+    from rag.answer.llm import LLMClient
 
     class MeteredLLMClient(LLMClient):
         async def chat(self, messages, **kwargs):

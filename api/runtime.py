@@ -26,7 +26,7 @@ from api.errors import ApiError
 from api.observability import Metrics, metered_llm_client
 from embeddings.encoder import set_torch_threads
 from rag.config import Settings
-from rag.retrieve import Filters
+from rag.search.retrieve import Filters
 from rag.service import SearchResult, Vraagbaak
 
 log = logging.getLogger("vraagbaak.api")
@@ -103,7 +103,7 @@ class _GatedExecutor(ThreadPoolExecutor):
 @dataclass(frozen=True)
 class Loaded:
     service: Vraagbaak
-    engine: Any | None  # rag.answer.AnswerEngine, or None when it cannot be built
+    engine: Any | None  # rag.answer.engine.AnswerEngine, or None when it cannot be built
     catalogue: Catalogue
     loaded_at: float
 
@@ -114,7 +114,7 @@ class ReindexState:
     force: bool = False
     started_at: float | None = None
     finished_at: float | None = None
-    status: str | None = None  # "built" | "up-to-date", from rag.ingest.build_index
+    status: str | None = None  # "built" | "up-to-date", from rag.ingest.build.build_index
     documents: int | None = None
     passages: int | None = None
     embedded: int | None = None
@@ -194,7 +194,7 @@ class Runtime:
         settings = self.settings
 
         def open_service() -> Vraagbaak:
-            from rag.index import read_manifest
+            from rag.search.stores.faiss_store import read_manifest
 
             if read_manifest(settings.index_dir) is None:
                 log.warning(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} "
@@ -274,7 +274,7 @@ class Runtime:
 
     def _make_engine(self, service: Vraagbaak):
         try:
-            from rag.answer import AnswerEngine
+            from rag.answer.engine import AnswerEngine
         except ImportError as exc:
             self.engine_error = f"the answer engine is not available ({exc})"
             return None
@@ -329,8 +329,8 @@ class Runtime:
         state = self.reindex
 
         def rebuild() -> tuple[Any, Vraagbaak | None]:
-            from rag.index import load_index
-            from rag.ingest import build_index, expected_manifest
+            from rag.search.stores.faiss_store import load_index
+            from rag.ingest.build import build_index, expected_manifest
 
             report = build_index(settings, encoder, force=force, should_stop=self.gate.closed)
             if report.status != "built":

@@ -8,7 +8,7 @@ from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError
 from api.schemas import SearchRequest, SearchResponse
 from api.security import public_access
-from rag.retrieve import Filters
+from rag.search.retrieve import Filters
 from rag.service import QueryError
 
 router = APIRouter(tags=["search"], dependencies=[Depends(public_access)])

@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from eval.retrieval import QuestionsError, load_questions
-    from rag.corpus import CorpusError
-    from rag.index import IndexUnavailable
+    from rag.ingest.corpus import CorpusError
+    from rag.search.stores.faiss_store import IndexUnavailable
     from rag.service import Vraagbaak
 
     if args.command == "compare":

@@ -1,6 +1,6 @@
 """Answer metrics: faithfulness, citation recall and precision (ALCE), unsupported facts,
 correctness against a reference answer, abstention, readability. Pure functions over small records,
-so each is tested on hand-made cases (tests/test_eval_answer_metrics.py).
+so each is tested on hand-made cases (tests/eval/test_eval_answer_metrics.py).
 
 Definitions (per answer; the harness averages over answers and also counts over all sentences):
 * citation recall (ALCE, Gao et al. 2023): a sentence scores 1 when the passages it cites, taken
@@ -63,7 +63,7 @@ def faithfulness(sentences: list[SentenceJudgements]) -> float | None:
 def unsupported_facts(sentence: str, cited_passages: list[str], language: str = "nl", lexicon=None) -> list[str]:
     """Numbers, dates and names in ``sentence`` found in none of ``cited_passages`` (the verifier's
     own fact check, on the passage texts alone)."""
-    from rag.verify import CorpusLexicon, Facts
+    from rag.answer.facts import CorpusLexicon, Facts
 
     return Facts.of("\n".join(cited_passages)).missing(sentence, language, lexicon or CorpusLexicon())
 
@@ -73,8 +73,8 @@ def unsupported_facts(sentence: str, cited_passages: list[str], language: str = 
 def key_facts(text: str, language: str = "nl", lexicon=None, with_words: bool = True) -> set[str]:
     """What a reference answer asserts that an answer should repeat: its numbers, dates, names, and
     (same language only) its rarer content words as Dutch stems."""
-    from rag.lexical import Analyzer
-    from rag.verify import CorpusLexicon, date_facts, names, number_values
+    from rag.search.lexical import Analyzer
+    from rag.answer.facts import CorpusLexicon, date_facts, names, number_values
 
     facts = {f"n:{v}" for v in number_values(text)}
     facts |= {f"d:{'-'.join(map(str, d))}" for d in date_facts(text)}
@@ -103,7 +103,7 @@ def key_fact_recall(answer: str, reference: str, same_language: bool, lexicon=No
 
 
 def strip_markers(text: str) -> str:
-    from rag.sentences import MARKER
+    from rag.answer.sentences import MARKER
 
     return re.sub(r"\s+", " ", MARKER.sub("", text)).strip()
 
@@ -138,7 +138,7 @@ def dutch_syllables(word: str) -> int:
 def flesch_douma(text: str) -> float | None:
     """Flesch-Douma reading ease for Dutch (Douma 1960): 206.835 − 0.93 · words/sentence −
     77 · syllables/word. Higher is easier; ≥ 60 reads as plain language, < 30 as academic."""
-    from rag.sentences import split_sentences
+    from rag.answer.sentences import split_sentences
 
     text = strip_markers(text)
     sentences = [s for s in split_sentences(text) if _WORD.search(s)]

@@ -16,7 +16,6 @@ run's settings are fixed in ``OUT/run.json`` and a resume with other settings is
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import time
@@ -55,8 +54,8 @@ class InProcess:
     """The service and answer engine in this process, as the API builds them."""
 
     def __init__(self, service, config: RunConfig):
-        from rag.answer import AnswerEngine
-        from rag.llm import LLMClient
+        from rag.answer.engine import AnswerEngine
+        from rag.answer.llm import LLMClient
 
         self.service = service
         llm = None
@@ -66,7 +65,7 @@ class InProcess:
                 raise RunError("--mode generative needs an LLM: --llm-url http://127.0.0.1:8080/v1 "
                                "(start one with `make llm`) or VRAAGBAAK_LLM_BASE_URL")
             # temperature 0: the same inputs give the same answers (deterministic runs)
-            llm = LLMClient.from_settings(dataclasses.replace(service.settings, llm_base_url=url, llm_temperature=0.0))
+            llm = LLMClient.from_settings(service.settings.replace(llm_base_url=url, llm_temperature=0.0))
         self.engine = AnswerEngine(service, llm=llm)
         self.llm = llm
 
@@ -155,8 +154,8 @@ class Scorer:
         return float(vectors[0] @ vectors[1])
 
     async def score(self, q: dict, passages: list[dict], answer: dict) -> dict:
-        from rag.language import detect_language
-        from rag.sentences import parse_markers, split_spans
+        from rag.answer.language import detect_language
+        from rag.answer.sentences import parse_markers, split_spans
 
         record: dict = {"id": q["id"], "lang": q.get("lang"), "kind": q.get("kind"),
                         "answerable": bool(q.get("answerable", True)), "question": q["question"]}
@@ -240,7 +239,7 @@ async def run(config: RunConfig, service, judges: dict, out: Path, fresh: bool =
               progress: bool = True, api_key: str = "") -> dict:
     from eval.retrieval import load_questions
     from eval.report import build_report
-    from rag.verify import CorpusLexicon
+    from rag.answer.facts import CorpusLexicon
 
     rows = load_questions(Path(config.questions))
     if config.limit:

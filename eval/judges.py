@@ -2,8 +2,8 @@
 
 * ``OfflineJudge`` — no LLM: numbers, dates and names in the sentence must occur in the passages;
   content-word overlap and embedding similarity (EmbeddingGemma) against the passages' sentences.
-  It applies ``rag.verify.SupportRule`` (thresholds calibrated on the dev reference answers, see
-  rag/verify.py). Caveat: it is the rule the answer engine itself uses to drop unsupported sentences,
+  It applies ``rag.answer.verify.SupportRule`` (thresholds calibrated on the dev reference answers, see
+  rag/answer/verify.py). Caveat: it is the rule the answer engine itself uses to drop unsupported sentences,
   so on generative answers it measures what survived that filter; the LLM judge is the independent one.
 * ``LLMJudge`` — the configurable OpenAI-compatible endpoint: first the sentence is split into atomic
   claims, then each claim is checked against the passages with a yes/no question (temperature 0).
@@ -40,14 +40,15 @@ class OfflineJudge:
     name = "offline"
 
     def __init__(self, encoder, lexicon=None):
-        from rag.verify import CorpusLexicon, Verifier
+        from rag.answer.facts import CorpusLexicon
+        from rag.answer.verify import Verifier
 
         self.verifier = Verifier(encoder, lexicon=lexicon or CorpusLexicon())
 
     @classmethod
     def for_service(cls, service) -> "OfflineJudge":
         """With the corpus's name lexicon, as the answer engine has it."""
-        from rag.verify import CorpusLexicon
+        from rag.answer.facts import CorpusLexicon
 
         return cls(service.encoder, CorpusLexicon.from_texts(c.text for c in service.index.chunks))
 
@@ -97,7 +98,7 @@ def parse_verdict(text: str) -> bool | None:
 
 @dataclass
 class LLMJudge:
-    client: object  # rag.llm.LLMClient
+    client: object  # rag.answer.llm.LLMClient
     max_claims: int = 3
     extract_claims: bool = True
     passage_chars: int = 2400  # prompt reading dominates the cost on a CPU
@@ -108,7 +109,7 @@ class LLMJudge:
 
     @classmethod
     def from_url(cls, base_url: str, model: str = "", timeout: float = 120.0, **kwargs) -> "LLMJudge":
-        from rag.llm import LLMClient
+        from rag.answer.llm import LLMClient
 
         return cls(LLMClient(base_url, model, timeout=timeout, temperature=0.0), **kwargs)
 
@@ -141,7 +142,7 @@ class LLMJudge:
         return self._memo[key]
 
     async def _judge(self, sentence: str, passages: Sequence[str]) -> Judgement:
-        from rag.sentences import parse_markers
+        from rag.answer.sentences import parse_markers
 
         bare, _ = parse_markers(sentence)
         claims = await self.claims(bare)

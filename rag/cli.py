@@ -183,7 +183,7 @@ def _settings(**overrides):
 
 
 def _open_service(settings):
-    from rag.index import read_manifest
+    from rag.search.stores.faiss_store import read_manifest
     from rag.service import Vraagbaak
 
     if read_manifest(settings.index_dir) is None:
@@ -194,7 +194,7 @@ def _open_service(settings):
 
 def _read_queries(name: str) -> list[str]:
     """The lines of the queries file (or stdin for '-'), as UTF-8 text."""
-    from rag.corpus import read_text  # its CorpusError says what is wrong with the file (exit 2)
+    from rag.ingest.corpus import read_text  # its CorpusError says what is wrong with the file (exit 2)
 
     if name != "-":
         if Path(name).is_dir():
@@ -207,7 +207,7 @@ def _read_queries(name: str) -> list[str]:
 
 
 def _filters(args, service):
-    from rag.retrieve import Filters
+    from rag.search.retrieve import Filters
 
     docs = tuple(dict.fromkeys(args.docs or ()))
     unknown = [d for d in docs if d not in service.index.documents]
@@ -259,8 +259,8 @@ def format_results(result: dict, full: bool = False, width: int | None = None) -
 
 
 def cmd_index(args) -> int:
-    from rag.ingest import build_index
-    from rag.index import read_manifest
+    from rag.ingest.build import build_index
+    from rag.search.stores.faiss_store import read_manifest
 
     settings = _settings(corpus_dir=args.corpus)
     if read_manifest(settings.index_dir) is None:
@@ -273,7 +273,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from rag.retrieve import range_is_empty
+    from rag.search.retrieve import range_is_empty
     from rag.service import QueryError, validate_query
 
     settings = _settings()
@@ -369,8 +369,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from embeddings.encoder import EncoderError
     from embeddings.fetch import FetchError
-    from rag.corpus import CorpusError
-    from rag.index import IndexUnavailable
+    from rag.ingest.corpus import CorpusError
+    from rag.search.stores.faiss_store import IndexUnavailable
     from rag.service import QueryError
 
     try:

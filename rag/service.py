@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from embeddings.encoder import Encoder, set_torch_threads
 from rag.config import Settings, load_settings
-from rag.index import StoredIndex, load_index
-from rag.ingest import build_index, expected_manifest
-from rag.retrieve import Filters, Retriever
+from rag.search.stores.faiss_store import StoredIndex, load_index
+from rag.ingest.build import build_index, expected_manifest
+from rag.search.retrieve import Filters, Retriever
 from rag.types import Passage
 
 

@@ -22,10 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.metrics import percentile as pct  # noqa: E402
-from rag import abstain  # noqa: E402
-from rag.answer import AnswerEngine, _Collected, drop_cut_off  # noqa: E402
+from rag.answer import abstain  # noqa: E402
+from rag.answer.engine import AnswerEngine, _Collected  # noqa: E402
+from rag.answer.sentences import drop_cut_off  # noqa: E402
 from rag.config import PROJECT_ROOT  # noqa: E402
-from rag.llm import LLMClient, LLMError  # noqa: E402
+from rag.answer.llm import LLMClient, LLMError  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
 
 

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eval.metrics import percentile  # noqa: E402
 from eval.retrieval import QuestionsError, load_questions  # noqa: E402
 from rag.config import PROJECT_ROOT, load_settings  # noqa: E402
-from rag.corpus import CorpusError  # noqa: E402
-from rag.index import IndexUnavailable  # noqa: E402
-from rag.ingest import build_index  # noqa: E402
+from rag.ingest.corpus import CorpusError  # noqa: E402
+from rag.search.stores.faiss_store import IndexUnavailable  # noqa: E402
+from rag.ingest.build import build_index  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
 
 

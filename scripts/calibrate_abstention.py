@@ -1,7 +1,7 @@
 """Calibrate the abstention threshold on data/eval/dev.jsonl (45 answerable, 5 unanswerable).
 
 For every dev question: retrieve the top 5 like the answer engine does, compute the confidence
-signals (rag/abstain.py), and print precision / recall / F1 of "abstain" (positive = the question is
+signals (rag/answer/abstain.py), and print precision / recall / F1 of "abstain" (positive = the question is
 unanswerable) for candidate thresholds on each signal, then the figures of the configured threshold.
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_abstention.py [--questions data/eval/dev.jsonl]
@@ -18,9 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rag.abstain import confidence  # noqa: E402
+from rag.answer.abstain import confidence  # noqa: E402
 from rag.config import PROJECT_ROOT  # noqa: E402
-from rag.extractive import SentenceVectors, best_sentence_similarity, candidates  # noqa: E402
+from rag.answer.extractive import SentenceVectors, best_sentence_similarity, candidates  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
 
 # Measured with the defaults (top_k 5, EmbeddingGemma bf16, lexical_weight 0.06, unit_weight 0.5),

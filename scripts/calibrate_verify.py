@@ -1,4 +1,4 @@
-"""Measure the verifier's support rule on the dev set (how the thresholds in rag/verify.py were set).
+"""Measure the verifier's support rule on the dev set (how the thresholds in rag/answer/verify.py were set).
 
 Pairs, from data/eval/dev.jsonl (answerable questions; reference-answer sentences of 4+ words):
   true     — sentence vs. the passages that contain its question's gold quote (should be supported);
@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.metrics import contains  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
-from rag.sentences import split_sentences  # noqa: E402
-from rag.verify import RULE, CorpusLexicon, Source, Verifier  # noqa: E402
+from rag.answer.sentences import split_sentences  # noqa: E402
+from rag.answer.facts import CorpusLexicon  # noqa: E402
+from rag.answer.verify import RULE, Source, Verifier  # noqa: E402
 
 DEV = Path(__file__).resolve().parent.parent / "data" / "eval" / "dev.jsonl"
 

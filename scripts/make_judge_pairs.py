@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.config import PROJECT_ROOT, load_settings  # noqa: E402
-from rag.index import load_index  # noqa: E402
+from rag.search.stores.faiss_store import load_index  # noqa: E402
 
 BASES = [
     ("voortgang-agenda-integratie-2013#c16bc81e68", "nl", {

@@ -15,8 +15,8 @@ import sys
 import pytest
 
 from rag.config import PROJECT_ROOT, load_settings
-from rag.corpus import load_corpus
-from rag.parse import parse_document
+from rag.ingest.corpus import load_corpus
+from rag.ingest.parse import parse_document
 
 CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 DEV_QUESTIONS = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
@@ -83,7 +83,7 @@ def small_corpus(tmp_path):
     return corpus
 
 
-# ---------------------------------------------------------------- HTTP API (tests/test_api*.py)
+# ---------------------------------------------------------------- HTTP API (tests/api/)
 
 
 class ApiServer:
@@ -141,17 +141,16 @@ def api_server(service, settings):
     returns its base URL. ``api_server(api_keys=("k1",))`` for another configuration;
     ``preload=False`` makes the app load the model and index itself, as ``vraagbaak serve`` does.
     The answer engine gets no LLM here: /v1/ask and chat answer extractively."""
-    import dataclasses
 
     from api.app import create_app
 
     servers: dict = {}
-    no_llm = {"llm_base_url": ""} if "llm_base_url" in {f.name for f in dataclasses.fields(settings)} else {}
+    no_llm = {"llm_base_url": ""} if "llm_base_url" in type(settings).model_fields else {}
 
     def start(preload: bool = True, **overrides) -> str:
         key = (preload, tuple(sorted(overrides.items())))
         if key not in servers:
-            configured = dataclasses.replace(settings, **{**no_llm, **overrides})
+            configured = settings.replace(**{**no_llm, **overrides})
             servers[key] = ApiServer(create_app(configured, service=service if preload else None)).start()
         return servers[key].url
 

@@ -399,13 +399,12 @@ def test_admin_listing_is_off_without_keys(api_server, tmp_path):
 
 def test_feedback_survives_a_server_restart(service, settings, tmp_path):
     """Stop the server, start a new one (a new app and store) on the same file: the rows are there."""
-    import dataclasses
 
     from conftest import ApiServer
 
     from api.app import create_app
 
-    configured = dataclasses.replace(settings, llm_base_url="", api_keys=(KEY,), feedback_db=tmp_path / "fb.sqlite3")
+    configured = settings.replace(llm_base_url="", api_keys=(KEY,), feedback_db=tmp_path / "fb.sqlite3")
     first = ApiServer(create_app(configured, service=service)).start()
     try:
         with httpx.Client(base_url=first.url, timeout=60) as c:

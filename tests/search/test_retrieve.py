@@ -9,7 +9,7 @@ import pytest
 
 from eval.metrics import contains
 from rag.config import PROJECT_ROOT
-from rag.retrieve import Filters
+from rag.search.retrieve import Filters
 
 DEV_QUESTIONS = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.citations import make_citation
-from rag.index import StoredIndex
-from rag.lexical import BM25
+from rag.search.citations import make_citation
+from rag.search.stores.faiss_store import StoredIndex
+from rag.search.lexical import BM25
 from rag.types import Chunk, Passage
 
 

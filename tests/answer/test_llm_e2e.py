@@ -10,13 +10,12 @@ the LLM call itself must succeed (no transport or protocol error).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 import pytest
 
-from rag.answer import AnswerEngine
-from rag.llm import LLMClient
-from rag.sentences import parse_markers, split_spans
+from rag.answer.engine import AnswerEngine
+from rag.answer.llm import LLMClient
+from rag.answer.sentences import parse_markers, split_spans
 
 pytestmark = pytest.mark.llm
 
@@ -40,7 +39,7 @@ def check(answer, verifier):
 
 
 def test_real_llm_answers_through_the_engine(service, llm_server):
-    settings = dataclasses.replace(service.settings, llm_base_url=llm_server, llm_max_tokens=96, llm_timeout=180)
+    settings = service.settings.replace(llm_base_url=llm_server, llm_max_tokens=96, llm_timeout=180)
 
     async def go():
         engine = AnswerEngine(service, settings=settings)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.corpus import CorpusError, load_corpus
+from rag.ingest.corpus import CorpusError, load_corpus
 
 CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 
@@ -90,8 +90,8 @@ def test_manifest_naming_a_missing_file_or_duplicate_ids(tmp_path):
 def test_a_dropped_in_document_is_indexed_and_found(tmp_path, small_corpus, service):
     """End to end with the real model: drop a .txt in a corpus folder, build, search it."""
     from rag.config import load_settings
-    from rag.index import load_index
-    from rag.ingest import build_index, expected_manifest
+    from rag.search.stores.faiss_store import load_index
+    from rag.ingest.build import build_index, expected_manifest
     from rag.service import Vraagbaak
 
     settings = load_settings(corpus_dir=small_corpus, index_dir=tmp_path / "index")

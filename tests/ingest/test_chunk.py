@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from rag.chunk import chunk_document
-from rag.parse import parse_document
+from rag.ingest.chunk import chunk_document
+from rag.ingest.parse import parse_document
 from rag.types import Document, DocumentMeta
 
 QA_DOC = "vragen-actieagenda-integratie-2024"

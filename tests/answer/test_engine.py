@@ -8,7 +8,6 @@ verifier — never an exception.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import re
 import socket
@@ -19,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from eval.metrics import contains, normalise
-from rag.answer import AnswerEngine, cited_numbers
+from rag.answer.engine import AnswerEngine, cited_numbers
 from rag.config import PROJECT_ROOT
-from rag.llm import LLMClient, LLMError
-from rag.sentences import parse_markers, split_spans
+from rag.answer.llm import LLMClient, LLMError
+from rag.answer.sentences import parse_markers, split_spans
 from rag.service import QueryError
 
 DEV_QUESTIONS = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
@@ -40,7 +39,7 @@ def run(coro):
 
 @pytest.fixture(scope="module")
 def no_llm_settings(service):
-    return dataclasses.replace(service.settings, llm_base_url="")
+    return service.settings.replace(llm_base_url="")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import uuid
@@ -10,9 +9,9 @@ import uuid
 import faiss
 import pytest
 
-from rag.chunk import CHUNKER_VERSION, chunk_document
-from rag.index import IndexUnavailable, load_index, read_manifest
-from rag.ingest import build_index, expected_manifest
+from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
+from rag.search.stores.faiss_store import IndexUnavailable, load_index, read_manifest
+from rag.ingest.build import build_index, expected_manifest
 
 
 def expected(service):
@@ -23,7 +22,7 @@ def copy_index(service, tmp_path):
     """A private copy of the session's index (its `current` link is relative, so it stays valid)."""
     target = tmp_path / "index"
     shutil.copytree(service.settings.index_dir, target, symlinks=True)
-    return dataclasses.replace(service.settings, index_dir=target)
+    return service.settings.replace(index_dir=target)
 
 
 def test_round_trip(service, parsed):

@@ -334,12 +334,11 @@ def test_public_endpoints_need_a_key_when_required(api_server):
 
 
 def test_required_keys_without_keys_is_a_configuration_error(settings):
-    import dataclasses
 
     from api.app import create_app
 
     with pytest.raises(ValueError, match="VRAAGBAAK_API_KEYS"):
-        create_app(dataclasses.replace(settings, require_api_key=True, api_keys=()))
+        create_app(settings.replace(require_api_key=True, api_keys=()))
 
 
 # ---------------------------------------------------------------- reindex
@@ -378,7 +377,6 @@ def test_reindex_rebuilds_and_swaps_atomically(api_server):
 def test_an_internal_error_is_a_500_in_the_error_shape(service, settings, serve_app):
     """A fault inside the service: 500 with code 'internal' and the request id, no traceback; the
     server keeps serving."""
-    import dataclasses
 
     from api.app import create_app
 
@@ -389,7 +387,7 @@ def test_an_internal_error_is_a_500_in_the_error_shape(service, settings, serve_
         def search(self, *args, **kwargs):
             raise RuntimeError("simulated fault in retrieval")
 
-    url = serve_app(create_app(dataclasses.replace(settings, llm_base_url=""), service=BrokenSearch()))
+    url = serve_app(create_app(settings.replace(llm_base_url=""), service=BrokenSearch()))
     with httpx.Client(base_url=url, timeout=60) as client:
         response = client.post("/v1/search", json={"query": QUESTION}, headers={"X-Request-ID": "fout-1"})
         error = assert_error(response, 500, "internal")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.sentences import clean_sentence, render, split_spans
+from rag.answer.sentences import clean_sentence, render, split_spans
 from rag.types import Chunk, Passage
 
 _ANSWER_HEADING = re.compile(r"^\s*Antwoord\s*$", re.MULTILINE)

@@ -1,0 +1,6 @@
+"""Ingest: load → parse → chunk → embed → store. Turns the corpus folder into a searchable index.
+
+Open ``build.py`` first (``build_index``: the whole pipeline and when it is a no-op); then ``corpus.py``
+(files and their metadata), ``parse.py`` (page furniture, footnotes, hyphenation, headings, Q&A pairs) and
+``chunk.py`` (Vraag/Antwoord groups and paragraph chunks with exact character spans).
+"""
