@@ -397,7 +397,7 @@
 
   function sourceItem(n) {
     var c = state.citations[n - 1];
-    var link = el("a", { href: "#bron-" + n, className: "passage-link", "data-n": String(n), text: citationTitle(c) });
+    var link = el("a", { href: "#bron-" + n, className: "passage-link", "data-n": String(n), lang: "nl", text: citationTitle(c) });
     return el("li", { id: "bron-" + n, className: "source" }, [
       el("span", { className: "source-n", "aria-hidden": "true", text: String(n) }),
       el("div", { className: "source-body" }, [

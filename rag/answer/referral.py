@@ -162,7 +162,7 @@ class Referrer:
         self.topics = [Topic(topic=t["topic"], describe=t["describe"], refer=tuple(t["refer"]),
                              keywords=tuple(dict.fromkeys(k for ks in t["keywords"].values() for k in ks)))
                        for t in self.data["topics"]]
-        self._patterns = [[_keyword_pattern(k) for k in t.keywords] for t in self.topics]
+        self._patterns = [[(k, _keyword_pattern(k)) for k in t.keywords] for t in self.topics]
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -181,7 +181,8 @@ class Referrer:
     def keyword_hits(self, question: str) -> list[int]:
         """Distinct keywords of each topic found in the question (lowercased), in table order."""
         text = question.lower()
-        return [sum(p.search(text) is not None for p in patterns) for patterns in self._patterns]
+        # A substring test first (cheap); the word-start pattern only for the few keywords that occur.
+        return [sum(k in text and p.search(text) is not None for k, p in patterns) for patterns in self._patterns]
 
     def similarities(self, query_vector: np.ndarray | None) -> np.ndarray:
         vectors = self.vectors()
