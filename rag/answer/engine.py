@@ -34,7 +34,7 @@ from typing import AsyncIterator, Callable
 import numpy as np
 
 from rag.answer import abstain, extractive, referral
-from rag.answer.language import detect_language
+from rag.answer.language import detect_language, prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError, StreamMeta
 from rag.answer.prompt import build_prompt, condense, count_tokens, truncate_to_tokens
 from rag.answer.sentences import complete_sentences, drop_cut_off, parse_markers, render, sentence_deltas, split_spans
@@ -142,6 +142,7 @@ class AnswerEngine:
         self.sentence_vectors = extractive.SentenceVectors(service.encoder)
         self.verifier = Verifier(service.encoder, lexicon=_lexicon(service.index))
         self.referrer = referral.Referrer(service.encoder)  # where to ask when the documents do not answer
+        prepare_language()  # lingua's models, here rather than in the first question
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
@@ -210,6 +211,7 @@ class AnswerEngine:
         sources = [Source.from_passage(p) for p in passages]
         self.verifier._prepare(sources)
         self.verifier.source_vectors(sources)
+        self.referrer.prepare()  # the topic vectors, once, here in the worker thread rather than on the event loop
         return qv, passages, cands, sources
 
     async def _retrieve(self, question: str, top_k: int, history: list[dict] | None) -> _Context:

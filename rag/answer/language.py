@@ -59,6 +59,11 @@ def _detector():
     return build_detector()
 
 
+def prepare() -> None:
+    """Build the detector now (~1 s), so that the first question does not wait for it."""
+    _detector()
+
+
 def function_word_language(text: str) -> str | None:
     """"nl" or "en" by counts of function words, or None when neither clearly wins."""
     words = [w.lower() for w in _WORD.findall(text)]

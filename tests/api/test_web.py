@@ -3,8 +3,8 @@
 the real model and index (answers are extractive: no LLM here).
 
 Ask and see the streamed answer with numbered citations; open a citation and find the cited span
-highlighted in its document; the "these documents do not answer this" state with the closest
-passages; the English switch; feedback that ends up in the database; keyboard-only use; phone width;
+highlighted in its document; the "these documents do not answer this" state with the referral and the
+related passages, in English and in Arabic right to left; the language choice; feedback that ends up in the database; keyboard-only use; phone width;
 contrast, labels and focus. Screenshots go to reports/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
