@@ -41,9 +41,10 @@ def passage_dict(passage: Any) -> dict:
     return passage.to_dict() if hasattr(passage, "to_dict") else dict(passage)
 
 
-def citations(passages) -> list[dict]:
-    """Numbered sources: item n is the passage the answer's [n] markers point to."""
-    return [{"n": n, **passage_dict(p)} for n, p in enumerate(passages or (), start=1)]
+def citations(passages, related: bool = False) -> list[dict]:
+    """Numbered sources: item n is the passage the answer's [n] markers point to. ``related``: the
+    answer abstained, so these are the closest passages, shown as related and not as the answer."""
+    return [{"n": n, **passage_dict(p), "related": related} for n, p in enumerate(passages or (), start=1)]
 
 
 def ask_payload(answer) -> dict:
@@ -52,7 +53,7 @@ def ask_payload(answer) -> dict:
         "answer_id": uuid.uuid4().hex,
         "question": answer.question,
         "answer": answer.text,
-        "citations": citations(answer.passages),
+        "citations": citations(answer.passages, related=bool(answer.abstained)),
         "mode_used": answer.mode_used,
         "abstained": bool(answer.abstained),
         "grounded": bool(answer.grounded),
@@ -61,6 +62,7 @@ def ask_payload(answer) -> dict:
                        "score": round(float(s.score), 4), "reasons": list(s.reasons)} for s in answer.sentences or ()],
         "fallback_reason": answer.fallback_reason,
         "language": answer.language,
+        "referral": answer.referral.to_dict() if getattr(answer, "referral", None) else None,
         "llm": {"model": answer.llm_model, "error": answer.llm_error},
         "took_ms": round(float(answer.took_ms), 1),
     }

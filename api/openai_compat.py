@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError, error_body
-from api.schemas import CitationOut, ErrorResponse, LlmInfo
+from api.schemas import CitationOut, ErrorResponse, LlmInfo, ReferralOut
 from api.security import public_access
 from rag.config import Settings
 from rag.service import QueryError
@@ -42,8 +42,13 @@ router = APIRouter(tags=["openai"], dependencies=[Depends(public_access)])
 
 MODELS = {"vraagbaak": "auto", "vraagbaak-extractive": "extractive", "vraagbaak-generative": "generative"}
 CREATED = int(time.time())
-_FOOTER_HEAD = {"nl": "Bronnen:", "en": "Sources:"}
-_FOOTER = re.compile(r"\n\n(?:Bronnen|Sources):\n(?:\[\d+\][^\n]*(?:\n|$))+\s*$")
+_FOOTER_HEAD = {"nl": "Bronnen:", "en": "Sources:", "tr": "Kaynaklar:", "ar": "المصادر:", "pl": "Źródła:",
+                "uk": "Джерела:"}
+# An abstention lists the closest passages, as related ones (its notice promises them "below").
+_RELATED_HEAD = {"nl": "Verwante passages:", "en": "Related passages:", "tr": "İlgili pasajlar:",
+                 "ar": "مقاطع ذات صلة:", "pl": "Powiązane fragmenty:", "uk": "Пов'язані уривки:"}
+_FOOTER = re.compile(r"\n\n(?:" + "|".join(re.escape(h) for h in (*_FOOTER_HEAD.values(), *_RELATED_HEAD.values()))
+                     + r")\n(?:\[\d+\][^\n]*(?:\n|$))+\s*$")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -116,6 +121,7 @@ class VraagbaakInfo(BaseModel):
     grounded: bool
     unsupported_sentences: list[str]
     fallback_reason: str | None = None
+    referral: ReferralOut | None = None
     llm: LlmInfo
 
 
@@ -166,12 +172,19 @@ def strip_footer(text: str) -> str:
 
 
 def sources_footer(answer) -> str:
-    """"\\n\\nBronnen:\\n[1] citation …" for the sources the text cites, or "" when it cites none."""
-    cited = sorted({int(n) for n in _MARKER.findall(answer.text or "")})
+    """"\\n\\nBronnen:\\n[1] citation …" for the sources the text cites, or "" when it cites none;
+    for an abstention, every passage under "Verwante passages:" (in the referral's language)."""
+    if answer.abstained:
+        cited = list(range(1, len(answer.passages or ()) + 1))
+        language = answer.referral.language if getattr(answer, "referral", None) else answer.language
+        head = _RELATED_HEAD.get(language, _RELATED_HEAD["en"])
+    else:
+        cited = sorted({int(n) for n in _MARKER.findall(answer.text or "")})
+        head = _FOOTER_HEAD.get(answer.language, _FOOTER_HEAD["nl"])
     lines = [f"[{n}] {answer.passages[n - 1].citation.label}" for n in cited if 0 < n <= len(answer.passages or ())]
     if not lines:
         return ""
-    return f"\n\n{_FOOTER_HEAD.get(answer.language, _FOOTER_HEAD['nl'])}\n" + "\n".join(lines)
+    return f"\n\n{head}\n" + "\n".join(lines)
 
 
 def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tuple[str, list[dict]]:
@@ -202,6 +215,7 @@ def _info(answer) -> dict:
     return {"mode_used": answer.mode_used, "abstained": bool(answer.abstained), "grounded": bool(answer.grounded),
             "unsupported_sentences": list(answer.unsupported_sentences or ()),
             "fallback_reason": answer.fallback_reason,
+            "referral": answer.referral.to_dict() if getattr(answer, "referral", None) else None,
             "llm": {"model": answer.llm_model, "error": answer.llm_error}}
 
 
@@ -245,7 +259,8 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                     if footer:
                         streamed.append(footer)
                         yield _chunk(completion_id, model, {"content": footer})
-                    extra = {"citations": citations(answer.passages), "vraagbaak": _info(answer)}
+                    extra = {"citations": citations(answer.passages, related=bool(answer.abstained)),
+                             "vraagbaak": _info(answer)}
                     yield _chunk(completion_id, model, {}, "stop", **extra)
                     if include_usage:
                         body = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
@@ -294,6 +309,6 @@ async def chat_completions(body: ChatCompletionRequest, runtime: RuntimeDep, set
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
                      "finish_reason": "stop", "logprobs": None}],
         "usage": _usage(_prompt_tokens(question, history), content),
-        "citations": citations(answer.passages),
+        "citations": citations(answer.passages, related=bool(answer.abstained)),
         "vraagbaak": _info(answer),
     }

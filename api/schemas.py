@@ -111,6 +111,8 @@ class AskRequest(Strict):
 
 class CitationOut(PassageOut):
     n: int = Field(description="The number used in the answer's [n] markers")
+    related: bool = Field(False, description="true when the answer abstained: the passage is one of the closest, "
+                                             "related to the question but not an answer to it")
 
 
 class SentenceOut(BaseModel):
@@ -119,6 +121,24 @@ class SentenceOut(BaseModel):
     supported: bool
     score: float
     reasons: list[str] = []
+
+
+class ReferralChannel(BaseModel):
+    id: str = Field(description="The channel's key in data/referrals.json")
+    name: str = Field(description="Official name (generic channels such as the gemeente in the referral's language)")
+    url: str | None = Field(None, description="The organisation's own site, from the table; null for generic channels")
+    does: str = Field(description="What the channel does for this topic, in the referral's language")
+
+
+class ReferralOut(BaseModel):
+    """Where to get the answer the documents do not give (data/referrals.json)."""
+
+    topic: str | None = Field(None, description="The table's topic; null: the general pointer", examples=["digid"])
+    channel: str = Field(description="The first channel's name", examples=["DigiD"])
+    url: str | None = Field(None, description="Its official site, or null", examples=["https://www.digid.nl"])
+    language: str = Field(description="Language of the referral texts (the question's, else en)", examples=["nl"])
+    channels: list[ReferralChannel]
+    method: Literal["keywords", "embedding", "general"] = Field(description="How the topic was found")
 
 
 class LlmInfo(BaseModel):
@@ -138,7 +158,9 @@ class AskResponse(BaseModel):
     unsupported_sentences: list[str]
     sentences: list[SentenceOut] = []
     fallback_reason: str | None = None
-    language: str | None = None
+    language: str | None = Field(None, description="The question's language as detected (ISO 639-1: nl, en, tr, ar, "
+                                                    "pl, uk, de, fr, es); extractive answers quote the Dutch documents")
+    referral: ReferralOut | None = Field(None, description="Set when abstained: where the asker can get the answer")
     llm: LlmInfo
     took_ms: float
 

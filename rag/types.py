@@ -136,6 +136,22 @@ class SentenceCheck:
     reasons: tuple[str, ...] = ()  # why not supported, e.g. "number 2019 not in cited passages"
 
 
+@dataclass(frozen=True)
+class Referral:
+    """Where to ask when the documents do not answer (rag/answer/referral.py, data/referrals.json)."""
+
+    topic: str | None  # a topic of the table; None: the general pointer (Informatie Rijksoverheid, the gemeente)
+    channel: str  # the first channel's name, in ``language``
+    url: str | None  # its official site from the table, or None (a generic channel such as "your gemeente")
+    language: str  # the language of the texts (the asker's when the table has it, else English)
+    channels: tuple[dict, ...] = ()  # every channel: {"name", "url", "does"}
+    method: str = "general"  # how the topic was found: "keywords" | "embedding" | "general"
+
+    def to_dict(self) -> dict:
+        return {"topic": self.topic, "channel": self.channel, "url": self.url, "language": self.language,
+                "channels": [dict(c) for c in self.channels], "method": self.method}
+
+
 @dataclass
 class Answer:
     """A grounded answer: text with [n] markers, and the numbered passages they point to."""
@@ -153,3 +169,4 @@ class Answer:
     fallback_reason: str | None = None  # why generative was not used or not kept
     language: str = "nl"
     took_ms: float = 0.0
+    referral: Referral | None = None  # set on abstentions: where the asker can get the answer

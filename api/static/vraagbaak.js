@@ -4,166 +4,7 @@
 (function () {
   "use strict";
 
-  var STRINGS = {
-    nl: {
-      "page-title": "Vraagbaak – vragen over integratiebeleid",
-      skip: "Direct naar de vraag",
-      tagline: "Integratiebeleid, uit de documenten zelf",
-      title: "Stel uw vraag over integratiebeleid",
-      intro: "Vraagbaak zoekt het antwoord in vijf documenten van de Rijksoverheid over integratie en inburgering. Bij elk antwoord ziet u in welk document het staat, zodat u het zelf kunt nalezen.",
-      "question-label": "Uw vraag",
-      "question-hint": "In het Nederlands of het Engels. Druk op Enter om te versturen, Shift+Enter voor een nieuwe regel.",
-      ask: "Vraag stellen",
-      examples: "Bijvoorbeeld",
-      answer: "Antwoord",
-      "abstain-title": "Deze documenten beantwoorden uw vraag niet",
-      "abstain-text": "Vraagbaak geeft alleen antwoord met wat in de vijf documenten staat, en daar staat het antwoord op deze vraag niet in. Hieronder staan de passages die er het dichtst bij komen: misschien helpen die u verder.",
-      sources: "Bronnen",
-      "sources-found": "Gevonden passages",
-      "sources-closest": "Passages die er het dichtst bij komen",
-      "more-sources": "Andere gevonden passages ({n})",
-      "fb-legend": "Was dit antwoord nuttig?",
-      "fb-up": "Ja, nuttig",
-      "fb-down": "Nee, niet nuttig",
-      "fb-comment": "Toelichting",
-      optional: "(niet verplicht)",
-      "fb-comment-hint": "Wat klopte er niet, of wat miste u? Vul geen persoonlijke gegevens in, zoals uw naam of burgerservicenummer.",
-      "fb-send": "Verstuur reactie",
-      "fb-thanks": "Bedankt! Uw reactie is opgeslagen en helpt ons Vraagbaak te verbeteren.",
-      "fb-need-rating": "Kies eerst ‘Ja, nuttig’ of ‘Nee, niet nuttig’.",
-      "fb-failed": "Uw reactie kon niet worden opgeslagen. Probeer het later opnieuw.",
-      "fb-count": "{n} van {max} tekens",
-      "about-title": "Waar komen de antwoorden vandaan?",
-      "about-text": "Vraagbaak zoekt alleen in de documenten hieronder. Staat het antwoord er niet in, dan zegt Vraagbaak dat. Een antwoord is geen persoonlijk advies: lees bij twijfel de bron na of neem contact op met de instantie die erover gaat.",
-      footer: "Vraagbaak beantwoordt vragen met citaten uit openbare overheidsdocumenten.",
-      "footer-api": "Voor ontwikkelaars: de API",
-      close: "Sluiten",
-      "whole-document": "Toon het hele document",
-      "only-passage": "Toon alleen de passage en wat eromheen staat",
-      "empty-question": "Typ eerst uw vraag.",
-      "too-long": "Uw vraag is te lang. Houd het bij {max} tekens.",
-      searching: "Vraagbaak zoekt in de documenten…",
-      writing: "Het antwoord wordt geschreven…",
-      "done-status": "Het antwoord staat hieronder, met {n} bronnen.",
-      "done-status-1": "Het antwoord staat hieronder, met 1 bron.",
-      "done-abstained": "De documenten beantwoorden deze vraag niet. De passages die er het dichtst bij komen staan hieronder.",
-      "not-ready": "Vraagbaak is nog aan het opstarten. Probeer het over een minuut opnieuw.",
-      "needs-key": "Deze Vraagbaak vraagt een toegangssleutel; de webpagina kan er daarom geen vragen aan stellen.",
-      "network": "Vraagbaak is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.",
-      "failed": "Er ging iets mis bij het beantwoorden. Probeer het opnieuw.",
-      "error-code": "Foutcode {code}, verzoek {id}",
-      source: "Bron {n}",
-      "cite-label": "Bron {n}: {title}",
-      "open-passage": "Bekijk de passage",
-      "note-extractive": "Dit antwoord bestaat uit letterlijke zinnen uit de documenten. Het nummer achter een zin wijst naar de bron.",
-      "note-extractive-en": "",
-      "note-generative": "Dit antwoord is geschreven door een taalmodel en daarna zin voor zin gecontroleerd tegen de bronnen. Het nummer achter een zin wijst naar de bron.",
-      "asked": "Uw vraag: {q}",
-      "meta-document": "Document",
-      "meta-date": "Datum",
-      "meta-kamerstuk": "Kamerstuk",
-      "meta-reference": "Kenmerk",
-      "meta-type": "Soort document",
-      "meta-author": "Van",
-      "meta-where": "Vindplaats",
-      "meta-official": "Officiële bron",
-      "official-link": "Bekijk het document op de officiële site",
-      "new-window": "(opent in een nieuw venster)",
-      "date-unknown": "niet vermeld",
-      "cited-passage": "Geciteerde passage",
-      "closest-passage": "Passage die het dichtst bij uw vraag komt",
-      "context-before": "Ervoor in het document",
-      "footnotes": "Voetnoten",
-      "loading": "Laden…",
-      "passage-failed": "De passage kon niet worden geladen. Misschien is het document intussen bijgewerkt; stel de vraag dan opnieuw.",
-      "question-n": "vraag {n}",
-      "questions-n": "vragen {n}",
-      examplesList: [
-        "Wat gebeurt er met mijn bijstand als ik een startbaan weiger?",
-        "Waarom is het overleg met minderhedenorganisaties gestopt?",
-        "Wat is de participatieverklaring?"
-      ]
-    },
-    en: {
-      "page-title": "Vraagbaak – questions about integration policy",
-      skip: "Skip to the question",
-      tagline: "Integration policy, from the documents themselves",
-      title: "Ask your question about integration policy",
-      intro: "Vraagbaak looks for the answer in five Dutch government documents on integration and civic integration. With every answer you see which document it comes from, so you can read it yourself.",
-      "question-label": "Your question",
-      "question-hint": "In English or Dutch. Press Enter to send, Shift+Enter for a new line.",
-      ask: "Ask",
-      examples: "For example",
-      answer: "Answer",
-      "abstain-title": "These documents do not answer your question",
-      "abstain-text": "Vraagbaak only answers with what the five documents say, and they do not contain the answer to this question. Below are the passages that come closest: they may still help you.",
-      sources: "Sources",
-      "sources-found": "Passages found",
-      "sources-closest": "The passages that come closest",
-      "more-sources": "Other passages found ({n})",
-      "fb-legend": "Was this answer useful?",
-      "fb-up": "Yes, useful",
-      "fb-down": "No, not useful",
-      "fb-comment": "Comment",
-      optional: "(optional)",
-      "fb-comment-hint": "What was wrong, or what was missing? Please do not enter personal details such as your name or citizen service number.",
-      "fb-send": "Send feedback",
-      "fb-thanks": "Thank you! Your feedback has been saved and helps us improve Vraagbaak.",
-      "fb-need-rating": "First choose ‘Yes, useful’ or ‘No, not useful’.",
-      "fb-failed": "Your feedback could not be saved. Please try again later.",
-      "fb-count": "{n} of {max} characters",
-      "about-title": "Where do the answers come from?",
-      "about-text": "Vraagbaak only searches the documents below. If the answer is not in them, Vraagbaak says so. An answer is not personal advice: when in doubt, read the source or contact the organisation responsible.",
-      footer: "Vraagbaak answers questions with quotes from public Dutch government documents.",
-      "footer-api": "For developers: the API",
-      close: "Close",
-      "whole-document": "Show the whole document",
-      "only-passage": "Show only the passage and its surroundings",
-      "empty-question": "Please type your question first.",
-      "too-long": "Your question is too long. Please keep it under {max} characters.",
-      searching: "Vraagbaak is searching the documents…",
-      writing: "The answer is being written…",
-      "done-status": "The answer is below, with {n} sources.",
-      "done-status-1": "The answer is below, with 1 source.",
-      "done-abstained": "The documents do not answer this question. The passages that come closest are below.",
-      "not-ready": "Vraagbaak is still starting up. Please try again in a minute.",
-      "needs-key": "This Vraagbaak requires an access key, so the web page cannot ask it questions.",
-      "network": "Vraagbaak cannot be reached. Check your connection and try again.",
-      "failed": "Something went wrong while answering. Please try again.",
-      "error-code": "Error code {code}, request {id}",
-      source: "Source {n}",
-      "cite-label": "Source {n}: {title}",
-      "open-passage": "View the passage",
-      "note-extractive": "This answer consists of sentences quoted from the documents. The number after a sentence points to its source.",
-      "note-extractive-en": "The documents are in Dutch, so the quotes are too.",
-      "note-generative": "This answer was written by a language model and then checked sentence by sentence against the sources. The number after a sentence points to its source.",
-      "asked": "Your question: {q}",
-      "meta-document": "Document",
-      "meta-date": "Date",
-      "meta-kamerstuk": "Parliamentary paper",
-      "meta-reference": "Reference",
-      "meta-type": "Type of document",
-      "meta-author": "From",
-      "meta-where": "Location",
-      "meta-official": "Official source",
-      "official-link": "View the document on the official site",
-      "new-window": "(opens in a new window)",
-      "date-unknown": "not stated",
-      "cited-passage": "Cited passage",
-      "closest-passage": "Passage closest to your question",
-      "context-before": "Earlier in the document",
-      "footnotes": "Footnotes",
-      "loading": "Loading…",
-      "passage-failed": "The passage could not be loaded. The document may have been updated; please ask your question again.",
-      "question-n": "question {n}",
-      "questions-n": "questions {n}",
-      examplesList: [
-        "Which minister is responsible for the local anti-discrimination services?",
-        "Why was the minority consultation act withdrawn?",
-        "What happens to my benefits if I refuse a starter job?"
-      ]
-    }
-  };
+  var STRINGS = window.VRAAGBAAK_STRINGS;  // api/static/strings.js
 
   var MAX_QUESTION = 2000;
   var MAX_COMMENT = 2000;
@@ -188,8 +29,17 @@
 
   // ------------------------------------------------------------------ language
 
-  function t(key, values) {
-    var text = (STRINGS[state.lang] && STRINGS[state.lang][key]);
+  var LANGS = (window.VRAAGBAAK_LANGUAGES || [["nl"], ["en"]]).map(function (l) { return l[0]; });
+  var RTL = window.VRAAGBAAK_RTL || [];
+  var LOCALES = { nl: "nl-NL", en: "en-GB", tr: "tr-TR", ar: "ar", pl: "pl-PL", uk: "uk-UA" };
+
+  function known(lang) { return LANGS.indexOf(lang) >= 0; }
+  function direction(lang) { return RTL.indexOf(lang) >= 0 ? "rtl" : "ltr"; }
+
+  /* A fixed string in the page's language, or in ``lang`` (the answer's). */
+  function t(key, values, lang) {
+    var strings = STRINGS[lang || state.lang];
+    var text = strings && strings[key];
     if (text === undefined) text = STRINGS.nl[key];
     if (text === undefined) return key;
     if (values) {
@@ -200,25 +50,25 @@
 
   function initialLanguage() {
     var asked = new URLSearchParams(window.location.search).get("lang");
-    if (asked === "nl" || asked === "en") return asked;
+    if (known(asked)) return asked;
     try {
       var saved = window.localStorage.getItem("vraagbaak-lang");
-      if (saved === "nl" || saved === "en") return saved;
+      if (known(saved)) return saved;
     } catch (e) { /* storage may be off */ }
+    // No choice made yet: the browser's first language the page has, else Dutch.
+    var wanted = (navigator.languages || [navigator.language || ""]).map(function (l) { return String(l).slice(0, 2).toLowerCase(); });
+    for (var i = 0; i < wanted.length; i++) if (known(wanted[i])) return wanted[i];
     return "nl";
   }
 
   function applyLanguage(lang) {
     state.lang = lang;
     document.documentElement.lang = lang;
+    document.documentElement.dir = direction(lang);
     document.title = t("page-title");
     var nodes = document.querySelectorAll("[data-i18n]");
     for (var i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute("data-i18n"));
-    var other = lang === "nl" ? "en" : "nl";
-    var switcher = $("lang-switch");
-    switcher.textContent = other === "en" ? "English" : "Nederlands";
-    switcher.lang = other;
-    switcher.setAttribute("data-lang", other);
+    $("lang-switch").value = lang;
     renderExamples();
     renderCounter();
     renderStatus();
@@ -251,7 +101,7 @@
   function formatDate(iso) {
     if (!iso) return t("date-unknown");
     var parts = String(iso).split("-");
-    var locale = state.lang === "en" ? "en-GB" : "nl-NL";
+    var locale = LOCALES[state.lang] || "nl-NL";
     try {
       if (parts.length === 3) {
         return new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })
@@ -547,7 +397,7 @@
 
   function sourceItem(n) {
     var c = state.citations[n - 1];
-    var link = el("a", { href: "#bron-" + n, className: "passage-link", "data-n": String(n), text: citationTitle(c) });
+    var link = el("a", { href: "#bron-" + n, className: "passage-link", "data-n": String(n), lang: "nl", text: citationTitle(c) });
     return el("li", { id: "bron-" + n, className: "source" }, [
       el("span", { className: "source-n", "aria-hidden": "true", text: String(n) }),
       el("div", { className: "source-body" }, [
@@ -566,6 +416,29 @@
     return "… " + shorten(text.slice(start), SNIPPET_CHARS);
   }
 
+  /* "Not answered", where to ask and what the passages below are: in the language of the question
+     (the referral's texts), right to left for Arabic, whatever the page's language. */
+  function renderNotice(done) {
+    var referral = done.referral || null;
+    var lang = referral && STRINGS[referral.language] ? referral.language : (STRINGS[done.language] ? done.language : state.lang);
+    var box = $("abstain");
+    box.lang = lang;
+    box.dir = direction(lang);
+    $("abstain-title").textContent = t("abstain-title", null, lang);
+    $("abstain-text").textContent = t("abstain-text", null, lang);
+    var list = $("referral-channels");
+    clear(list);
+    $("referral").hidden = !referral;
+    if (!referral) return;
+    $("referral").setAttribute("data-topic", referral.topic || "");
+    $("referral-lead").textContent = t(referral.topic ? "refer-ask" : "refer-general", null, lang);
+    (referral.channels || []).forEach(function (c) {
+      var url = safeUrl(c.url);
+      var name = url ? el("a", { href: url, rel: "noopener", className: "referral-link", text: c.name }) : el("strong", { text: c.name });
+      list.appendChild(el("li", null, [name, " – " + c.does]));
+    });
+  }
+
   function renderResult() {
     var result = $("result");
     var answerBox = $("answer");
@@ -582,6 +455,7 @@
     var done = state.phase === "done" ? state.answer : null;
     var abstained = !!(done && done.abstained);
     $("abstain").hidden = !abstained;
+    if (abstained) renderNotice(done);
     result.classList.toggle("is-abstained", abstained);
     answerBox.hidden = abstained;  // the notice above says it, in the page's language
     answerBox.setAttribute("aria-busy", state.phase === "searching" || state.phase === "streaming" ? "true" : "false");
@@ -593,7 +467,7 @@
 
     var note = "";
     if (done && !abstained) {
-      note = done.mode_used === "generative" ? t("note-generative") : t("note-extractive") + (state.lang === "en" ? " " + t("note-extractive-en") : "");
+      note = done.mode_used === "generative" ? t("note-generative") : t("note-extractive") + (state.lang !== "nl" ? " " + t("note-extractive-en") : "");
     }
     $("answer-note").textContent = note;
 
@@ -861,8 +735,9 @@
       }
     });
     $("vraag").addEventListener("input", function () { if (!$("vraag-error").hidden) setFieldError(null); });
-    $("lang-switch").addEventListener("click", function () {
-      var lang = this.getAttribute("data-lang");
+    $("lang-switch").addEventListener("change", function () {
+      var lang = this.value;
+      if (!known(lang)) return;
       try { window.localStorage.setItem("vraagbaak-lang", lang); } catch (e) { /* storage may be off */ }
       applyLanguage(lang);
     });

@@ -33,8 +33,8 @@ from typing import AsyncIterator, Callable
 
 import numpy as np
 
-from rag.answer import abstain, extractive
-from rag.answer.language import detect_language
+from rag.answer import abstain, extractive, referral
+from rag.answer.language import detect_language, prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError, StreamMeta
 from rag.answer.prompt import build_prompt, condense, count_tokens, truncate_to_tokens
 from rag.answer.sentences import complete_sentences, drop_cut_off, parse_markers, render, sentence_deltas, split_spans
@@ -141,6 +141,8 @@ class AnswerEngine:
         self.llm = llm if llm is not None else LLMClient.from_settings(self.settings)
         self.sentence_vectors = extractive.SentenceVectors(service.encoder)
         self.verifier = Verifier(service.encoder, lexicon=_lexicon(service.index))
+        self.referrer = referral.Referrer(service.encoder)  # where to ask when the documents do not answer
+        prepare_language()  # lingua's models, here rather than in the first question
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
@@ -177,7 +179,8 @@ class AnswerEngine:
             self.sentence_vectors.get(part)
             self.verifier.source_vectors([Source(text=c.text, sentences=source_sentences(c.text)) for c in part])
 
-        return [functools.partial(step, chunks[i:i + batch]) for i in range(0, len(chunks), batch)]
+        steps = [functools.partial(step, chunks[i:i + batch]) for i in range(0, len(chunks), batch)]
+        return steps + [self.referrer.prepare]
 
     def _resolve_mode(self, mode: str) -> str:
         if mode not in MODES:
@@ -208,6 +211,7 @@ class AnswerEngine:
         sources = [Source.from_passage(p) for p in passages]
         self.verifier._prepare(sources)
         self.verifier.source_vectors(sources)
+        self.referrer.prepare()  # the topic vectors, once, here in the worker thread rather than on the event loop
         return qv, passages, cands, sources
 
     async def _retrieve(self, question: str, top_k: int, history: list[dict] | None) -> _Context:
@@ -226,7 +230,10 @@ class AnswerEngine:
                       language=ctx.language, took_ms=(time.perf_counter() - ctx.started) * 1000, **fields)
 
     def _abstention(self, ctx: _Context, mode: str, **fields) -> Answer:
-        return self._answer(ctx, abstain.notice(ctx.language), mode, abstained=True, grounded=True, **fields)
+        # The table says where to ask; it does not decide that the documents fail to answer.
+        refer = self.referrer.refer(ctx.question, ctx.language, ctx.query_vector)
+        return self._answer(ctx, referral.notice(refer), mode, abstained=True, grounded=True, referral=refer,
+                            **fields)
 
     # -- extractive ----------------------------------------------------------------------------
 

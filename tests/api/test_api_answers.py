@@ -17,7 +17,7 @@ QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
 OFF_TOPIC = "Wat is de hoofdstad van Australië?"
 MARKER = re.compile(r"\[(\d+)\]")
 ASK_KEYS = {"answer_id", "question", "answer", "citations", "mode_used", "abstained", "grounded", "unsupported_sentences",
-            "sentences", "fallback_reason", "language", "llm", "took_ms"}
+            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms"}
 
 
 def check_cited(answer: str, citations: list[dict]) -> set[int]:
@@ -91,8 +91,45 @@ def test_ask_modes_without_an_llm(api):
 def test_ask_abstains_off_topic_and_shows_the_closest_passages(api):
     body = api.post("/v1/ask", json={"question": OFF_TOPIC}).json()
     assert body["abstained"] is True
-    assert body["citations"]  # the closest passages, for the reader to judge
+    assert body["citations"]  # the closest passages, for the reader to judge, labelled as related
+    assert all(c["related"] is True for c in body["citations"])
     assert not MARKER.search(body["answer"])
+    # No topic of the channel table: the general pointer, in Dutch.
+    assert body["language"] == "nl" and body["referral"]["topic"] is None
+    assert body["referral"]["channel"] == "Informatie Rijksoverheid (1400)" and body["referral"]["method"] == "general"
+    assert body["answer"].startswith("De documenten van Vraagbaak geven geen antwoord op deze vraag.")
+    answered = api.post("/v1/ask", json={"question": QUESTION}).json()
+    assert answered["referral"] is None and not any(c["related"] for c in answered["citations"])
+
+
+def test_ask_refers_in_the_askers_language(api):
+    body = api.post("/v1/ask", json={"question": "Hollanda'da çocuk parası ne zaman ödenir?"}).json()
+    assert body["abstained"] is True and body["language"] == "tr"
+    referral = body["referral"]
+    assert referral["topic"] == "child_benefit" and referral["language"] == "tr"
+    assert referral["channels"] == [{"id": "svb", "name": "SVB (Sociale Verzekeringsbank)", "url": "https://www.svb.nl",
+                                     "does": referral["channels"][0]["does"]}]
+    assert body["answer"].startswith("Vraagbaak'ın aradığı belgeler bu soruyu yanıtlamıyor.")
+    assert "SVB (Sociale Verzekeringsbank) (https://www.svb.nl)" in body["answer"]
+
+
+def test_chat_abstention_lists_the_related_passages_in_its_footer(api):
+    body = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
+        {"role": "user", "content": "How do I apply for a DigiD?"}]}).json()
+    content = body["choices"][0]["message"]["content"]
+    info = body["vraagbaak"]
+    assert info["abstained"] is True and info["referral"]["topic"] == "digid"
+    text, _, footer = content.partition("\n\nRelated passages:\n")
+    assert "DigiD (https://www.digid.nl)" in text and "Below are the passages that come closest" in text
+    lines = footer.splitlines()
+    assert len(lines) == len(body["citations"]) > 0  # the notice's "below" is kept in the content itself
+    assert all(line.startswith(f"[{n}] ") for n, line in enumerate(lines, start=1))
+    assert all(c["related"] for c in body["citations"])
+    # The footer is not fed back as history on the next turn.
+    follow = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
+        {"role": "user", "content": "How do I apply for a DigiD?"}, {"role": "assistant", "content": content},
+        {"role": "user", "content": QUESTION}]})
+    assert follow.status_code == 200
 
 
 def test_ask_follow_up_with_history(api):

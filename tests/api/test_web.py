@@ -3,8 +3,8 @@
 the real model and index (answers are extractive: no LLM here).
 
 Ask and see the streamed answer with numbered citations; open a citation and find the cited span
-highlighted in its document; the "these documents do not answer this" state with the closest
-passages; the English switch; feedback that ends up in the database; keyboard-only use; phone width;
+highlighted in its document; the "these documents do not answer this" state with the referral and the
+related passages, in English and in Arabic right to left; the language choice; feedback that ends up in the database; keyboard-only use; phone width;
 contrast, labels and focus. Screenshots go to reports/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ PHONE = {"width": 390, "height": 844}
 QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
 KAMERSTUK_QUESTION = "Wat is de participatieverklaring?"
 OFF_TOPIC = "What is the capital of Australia?"
+ARABIC_OFF_TOPIC = "كيف أستبدل رخصة القيادة الأجنبية في هولندا؟"  # exchanging a foreign driving licence
 MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
           "november", "december"]
 
@@ -290,17 +291,19 @@ def test_open_a_citation_and_find_the_cited_span_highlighted(laptop, http):
 def test_documents_do_not_answer_shows_the_closest_passages_in_english(laptop):
     page = laptop.page
     page.goto("/")
-    page.click("#lang-switch")
+    page.select_option("#lang-switch", "en")
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.inner_text("h1") == "Ask your question about integration policy"
-    assert page.inner_text("#lang-switch") == "Nederlands" and page.get_attribute("#lang-switch", "lang") == "nl"
+    assert page.input_value("#lang-switch") == "en" and page.inner_text("label[for=lang-switch]") == "Language"
     assert page.get_attribute("#ask-button", "data-i18n") == "ask" and page.inner_text("#ask-button") == "Ask"
     done = ask_in_page(page, OFF_TOPIC)
 
     assert done["abstained"] is True and done["language"] == "en"
     notice = page.locator("#abstain")
     assert notice.is_visible() and page.inner_text("#abstain h3") == "These documents do not answer your question"
-    assert page.inner_text("#sources-title") == "The passages that come closest"
+    assert page.inner_text("#sources-title") == "Related passages (not an answer to your question)"
+    assert all(c["related"] for c in done["citations"])
+    assert done["referral"]["language"] == "en" and page.locator("#referral").is_visible()
     assert page.locator("#sources > li").count() == len(done["citations"]) > 0
     assert page.locator("#answer").is_hidden()  # the engine's notice says the same: shown once
     assert page.inner_text("#status").startswith("The documents do not answer this question")
@@ -315,8 +318,47 @@ def test_documents_do_not_answer_shows_the_closest_passages_in_english(laptop):
     # The choice is kept, and switching back changes the words, not the answer.
     page.reload()
     assert page.evaluate("document.documentElement.lang") == "en"
-    page.click("#lang-switch")
+    page.select_option("#lang-switch", "nl")
     assert page.inner_text("h1") == "Stel uw vraag over integratiebeleid"
+
+
+def test_a_referral_in_arabic_is_shown_right_to_left(laptop):
+    """An Arabic question the documents do not answer, on a Dutch page: the notice and the referral
+    are in Arabic, right to left; the page itself stays Dutch until Arabic is chosen for it."""
+    page = laptop.page
+    page.goto("/")
+    done = ask_in_page(page, ARABIC_OFF_TOPIC)
+    assert done["abstained"] is True and done["language"] == "ar"
+    referral = done["referral"]
+    assert referral["topic"] == "driving_licence" and referral["language"] == "ar"
+    assert referral["url"] == "https://www.rdw.nl" and referral["channel"] == "RDW"
+
+    notice = page.locator("#abstain")
+    assert notice.is_visible()
+    assert notice.get_attribute("lang") == "ar" and notice.get_attribute("dir") == "rtl"
+    assert page.evaluate("getComputedStyle(document.getElementById('abstain')).direction") == "rtl"
+    assert page.inner_text("#abstain h3") == "هذه الوثائق لا تجيب عن سؤالك"
+    assert page.inner_text("#referral-lead") == "الجهة التي يمكنك سؤالها"
+    links = page.locator("#referral-channels a.referral-link")
+    assert links.count() == len(referral["channels"]) == 2  # RDW, and the CBR for the driving test
+    assert links.first.get_attribute("href") == "https://www.rdw.nl" and links.first.inner_text() == "RDW"
+    assert referral["channels"][0]["does"] in page.inner_text("#referral-channels")
+    # The page's own words stay in the page's language; the passages are labelled related.
+    assert page.evaluate("document.documentElement.dir") == "ltr"
+    assert page.inner_text("#sources-title") == "Verwante passages (geen antwoord op uw vraag)"
+    assert page.locator("#sources > li").count() == len(done["citations"]) > 0
+    assert all(c["related"] for c in done["citations"])
+    laptop.shot("laptop-referral-ar", full_page=True)
+
+    # The page in Arabic: right to left as a whole, and nothing scrolls sideways.
+    page.select_option("#lang-switch", "ar")
+    assert page.evaluate("document.documentElement.lang") == "ar"
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.inner_text("h1") == "اطرح سؤالك حول سياسة الاندماج"
+    assert page.inner_text("#sources-title") == "مقاطع ذات صلة (ليست إجابة عن سؤالك)"
+    assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+    laptop.shot("laptop-page-ar", full_page=True)
+    page.select_option("#lang-switch", "nl")  # leave the stored choice as the other tests expect
 
 
 def test_an_english_question_gets_an_english_answer_frame(laptop):
