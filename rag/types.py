@@ -153,3 +153,5 @@ class Answer:
     fallback_reason: str | None = None  # why generative was not used or not kept
     language: str = "nl"
     took_ms: float = 0.0
+    # rag/answer/answerable.py's Decision as a dict (answerable, probability, reason, related, features)
+    answerability: dict | None = None
