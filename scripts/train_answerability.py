@@ -40,6 +40,11 @@ QA_DOC_PREFIX = "004_"  # the Kamervragen document (235 Vraag/Antwoord pairs)
 MAX_FALSE_ABSTENTIONS = 0.0  # threshold: highest F1 on the training fold's dev questions without refusing one
 DEV_WEIGHT = 1.0
 C = 0.1
+FLOOR = 0.43  # VRAAGBAAK_ABSTAIN_THRESHOLD's default: below it the engine abstains whatever the model says
+
+
+def off_topic(r: dict) -> bool:
+    return (r["features"]["dense_top"] + r["features"]["sentence_best"]) / 2 < FLOOR
 
 
 def _qa_questions(service) -> list[dict]:
@@ -140,7 +145,8 @@ def fit(rows: list[dict], names=answerable.FEATURES, sources=None) -> answerable
     model = answerable.Model(tuple(names), tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scale),
                              tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), 0.5)
     dev = [r for r in train if r["source"] == "dev"]
-    threshold = choose_threshold([model.probability(r["features"]) for r in dev], [r["label"] for r in dev]) if dev else 0.5
+    threshold = choose_threshold([0.0 if off_topic(r) else model.probability(r["features"]) for r in dev],
+                                 [r["label"] for r in dev]) if dev else 0.5
     return answerable.Model(model.features, model.mean, model.scale, model.coef, model.intercept, threshold)
 
 
@@ -159,11 +165,13 @@ def scores(prob: list[float], labels: list[int], threshold: float) -> dict:
 
 
 def choose_threshold(prob: list[float], labels: list[int]) -> float:
-    """Highest F1 with false abstentions ≤ 3 % of answerable; ties → the lowest threshold (answer more)."""
+    """Highest F1 adding no false abstention beyond MAX_FALSE_ABSTENTIONS and those of the floor (rows
+    the floor refuses come as probability 0); ties → the lowest threshold (answer more)."""
     best, best_t = -1.0, 0.5
+    floor_fa = scores(prob, labels, 1e-9)["false_abstention_rate"]
     for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
         s = scores(prob, labels, float(t))
-        if s["false_abstention_rate"] <= MAX_FALSE_ABSTENTIONS and s["f1"] > best + 1e-9:
+        if s["false_abstention_rate"] <= max(MAX_FALSE_ABSTENTIONS, floor_fa) + 1e-9 and s["f1"] > best + 1e-9:
             best, best_t = s["f1"], float(t)
     return best_t
 
@@ -178,7 +186,7 @@ def cross_validate(rows: list[dict], names=answerable.FEATURES, sources=None, fo
         model = fit(train, names, sources)
         for i, r in enumerate(rows):
             if fold_of[r["group"]] == k:
-                oof[i] = (model.probability(r["features"]), model.threshold)
+                oof[i] = (0.0 if off_topic(r) else model.probability(r["features"]), model.threshold)
     dev = [(i, r) for i, r in enumerate(rows) if r["source"] == "dev"]
     abstain = [oof[i][0] < oof[i][1] for i, _ in dev]
     labels = [r["label"] for _, r in dev]

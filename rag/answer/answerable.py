@@ -257,12 +257,19 @@ class Model:
         z = self.intercept + sum(self.contributions(f).values())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def decide(self, evidence: Evidence, passages: list[Passage], threshold: float | None = None) -> Decision:
+    def decide(self, evidence: Evidence, passages: list[Passage], threshold: float | None = None,
+               floor: float = 0.0) -> Decision:
+        """``floor``: abstain regardless of the model when the retrieval confidence (mean of the top dense
+        and the best sentence cosine; VRAAGBAAK_ABSTAIN_THRESHOLD) is below it — far-off questions."""
         t = self.threshold if threshold is None else threshold
         p = self.probability(evidence.features)
-        answerable = p >= t
+        f = evidence.features
+        off_topic = (f.get("dense_top", 1.0) + f.get("sentence_best", 1.0)) / 2 < floor
+        answerable = p >= t and not off_topic
         reason = None
-        if not answerable:
+        if off_topic:
+            reason = "off_topic"
+        elif not answerable:
             worst = min(self.contributions(evidence.features).items(), key=lambda kv: kv[1])[0]
             reason = REASONS.get(worst, "off_topic")
         related = tuple(range(1, min(3, len(passages)) + 1))

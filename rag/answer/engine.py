@@ -227,7 +227,7 @@ class AnswerEngine:
         conf = abstain.confidence(passages, extractive.best_sentence_similarity(qv, cands))
         # A follow-up is judged with the question it follows (as it was retrieved).
         evidence = answerable.features(query, qv, passages[:CANDIDATE_PASSAGES], cands, self.vocabulary)
-        decision = self.answerability.decide(evidence, passages)
+        decision = self.answerability.decide(evidence, passages, floor=self.settings.abstain_threshold)
         return _Context(question=question, language=detect_language(question), passages=passages,
                         query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
                         decision=decision, previous=frozenset(extractive.previous_sentences(history)))
