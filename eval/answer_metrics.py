@@ -123,6 +123,30 @@ def abstention_scores(rows: list[tuple[bool, bool]]) -> dict:
             "false_abstentions": fp, "false_abstention_rate": fp / answerable if answerable else None}
 
 
+def referral_share(records: list[dict]) -> dict:
+    """How many unanswerable questions got a referral (``answer.referral`` truthy in the eval record;
+    a record without the field counts as no referral)."""
+    unanswerable = [r for r in records if not r["answerable"]]
+    abstentions = [r for r in records if r["answer"]["abstained"]]
+    referred = sum(1 for r in unanswerable if r["answer"].get("referral"))
+    return {"unanswerable": len(unanswerable), "referred": referred,
+            "share": referred / len(unanswerable) if unanswerable else None, "abstentions": len(abstentions),
+            "abstentions_with_referral": sum(1 for r in abstentions if r["answer"].get("referral"))}
+
+
+def leads_with_answer(records: list[dict]) -> dict:
+    """"Leads with the answer": the answer's first sentence holds at least one key fact of the reference
+    (``correctness.first_sentence_key_fact``). Shares over answered answerable questions with a scored
+    reference, and over all answerable questions (an abstention or an unscored answer counts as no)."""
+    answerable = [r for r in records if r["answerable"]]
+    scored = [r for r in answerable if not r["answer"]["abstained"]
+              and (r.get("correctness") or {}).get("first_sentence_key_fact") is not None]
+    holds = sum(1 for r in scored if r["correctness"]["first_sentence_key_fact"])
+    return {"answerable": len(answerable), "answered": len(scored), "first_holds": holds,
+            "share_answered": holds / len(scored) if scored else None,
+            "share_answerable": holds / len(answerable) if answerable else None}
+
+
 # ------------------------------------------------------------------------------------ readability
 
 _VOWEL_GROUP = re.compile(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]+", re.IGNORECASE)

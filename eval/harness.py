@@ -81,10 +81,32 @@ class InProcess:
         return {"answer": answer.text, "citations": [{"n": n, **p.to_dict()} for n, p in enumerate(answer.passages, 1)],
                 "mode_used": answer.mode_used, "abstained": bool(answer.abstained),
                 "fallback_reason": answer.fallback_reason, "language": answer.language,
+                "answerability": getattr(answer, "answerability", None),
+                "referral": _plain(getattr(answer, "referral", None)),
                 "llm": {"model": answer.llm_model, "error": answer.llm_error}}, took
 
     async def aclose(self) -> None:
         await self.engine.aclose()
+
+
+def _plain(value):
+    """A referral as JSON-able data, whatever shape the engine gives it (dataclass, dict, text or None)."""
+    if value is None or isinstance(value, (str, dict, list)):
+        return value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    try:
+        return asdict(value)
+    except TypeError:
+        return str(value)
+
+
+def first_sentence(text: str) -> str:
+    """The answer's first sentence without its [n] markers ("" for an empty answer)."""
+    from rag.answer.sentences import parse_markers, split_spans
+
+    spans = [s for s in split_spans(text) if s.text.strip()]
+    return am.strip_markers(parse_markers(spans[0].text)[0]) if spans else ""
 
 
 class OverHttp:
@@ -167,7 +189,10 @@ class Scorer:
         language = answer.get("language") or detect_language(text)
         record["answer"] = {"text": text, "mode_used": answer.get("mode_used"), "abstained": bool(answer.get("abstained")),
                             "fallback_reason": answer.get("fallback_reason"), "language": language,
-                            "sources": [c.get("id") for c in answer.get("citations", [])]}
+                            "sources": [c.get("id") for c in answer.get("citations", [])],
+                            "referral": bool(answer.get("referral")),
+                            "answerability": {k: v for k, v in (answer.get("answerability") or {}).items()
+                                              if k in ("answerable", "probability", "reason", "expected_type")} or None}
         if answer.get("abstained") or not text.strip():
             record["judged"] = {}
             return record
@@ -194,11 +219,16 @@ class Scorer:
         if reference and record["answerable"]:
             plain = am.strip_markers(text)
             ref_lang = q.get("lang") or detect_language(reference)
+            same = language == ref_lang
+            first = am.key_fact_recall(first_sentence(text), reference, same_language=same, lexicon=self.lexicon,
+                                       answer_language=language, reference_language=ref_lang)
             record["correctness"] = {
                 "similarity": round(self.similarity(plain, reference), 4),
-                "key_fact_recall": am.key_fact_recall(plain, reference, same_language=(language == ref_lang),
+                "key_fact_recall": am.key_fact_recall(plain, reference, same_language=same,
                                                       lexicon=self.lexicon, answer_language=language,
-                                                      reference_language=ref_lang)}
+                                                      reference_language=ref_lang),
+                # "leads with the answer": the first sentence states at least one of the reference's key facts
+                "first_sentence_key_fact": None if first is None else first > 0}
         if language == "nl":
             score = am.flesch_douma(text)
             record["readability"] = round(score, 1) if score is not None else None

@@ -40,6 +40,8 @@ def summarise(records: list[dict], judge_names: list[str]) -> dict:
     out["correctness"] = {"n": len(correct), "similarity": am.mean(c["similarity"] for c in correct),
                           "key_fact_recall": am.mean(c["key_fact_recall"] for c in correct)}
     out["abstention"] = am.abstention_scores([(r["answerable"], r["answer"]["abstained"]) for r in records])
+    out["leads_with_answer"] = am.leads_with_answer(records)
+    out["referrals"] = am.referral_share(records)
     readability = [r["readability"] for r in records if r.get("readability") is not None]
     out["readability_flesch_douma"] = {"n": len(readability), "mean": am.mean(readability),
                                        "plain_language_share": am.mean(1.0 if x >= 60 else 0.0 for x in readability)}
@@ -101,7 +103,23 @@ def markdown(report: dict) -> str:
     a = o["abstention"]
     lines += ["", "## Abstention", "",
               f"{a['unanswerable']} unanswerable questions: precision {_f(a['precision'])}, recall {_f(a['recall'])}, "
-              f"F1 {_f(a['f1'])}; false abstentions on answerable questions: {a['false_abstentions']}.", ""]
+              f"F1 {_f(a['f1'])}; false abstentions on answerable questions: {a['false_abstentions']}.", "",
+              "| group | questions | unanswerable | abstained correctly | false abstentions | precision | recall | F1 "
+              "| referred |", "|---" * 9 + "|"]
+    def brow(name, s):
+        a, ref = s["abstention"], s["referrals"]
+        return (f"| {name} | {s['questions']} | {a['unanswerable']} | {a['abstained_correctly']} | {a['false_abstentions']} | "
+                f"{_f(a['precision'])} | {_f(a['recall'])} | {_f(a['f1'])} | {ref['referred']} |")
+    lines.append(brow("overall", o))
+    for g in ("per_language", "per_kind"):
+        for k, s in report[g].items():
+            lines.append(brow(f"{g.split('_')[1]}={k}", s))
+    ref, lead = o["referrals"], o["leads_with_answer"]
+    lines += ["", f"Referrals: {ref['referred']} of {ref['unanswerable']} unanswerable questions get one "
+                  f"(share {_f(ref['share'])}; {ref['abstentions_with_referral']} of {ref['abstentions']} abstentions).",
+              f"Leads with the answer: the first sentence holds a key fact of the reference in {lead['first_holds']} of "
+              f"{lead['answered']} answered answerable questions (share {_f(lead['share_answered'])}; "
+              f"{_f(lead['share_answerable'])} of all {lead['answerable']} answerable).", ""]
     r = o["readability_flesch_douma"]
     lines += ["## Readability (Dutch answers, Flesch-Douma; ≥ 60 reads as plain language)", "",
               f"mean {_f(r['mean'], 1)} over {r['n']} answers; share ≥ 60: {_f(r['plain_language_share'])}.", ""]
@@ -174,6 +192,7 @@ def write_report(report: dict, out: Path) -> dict[str, Path]:
 # (path in the overall summary, higher is better)
 COMPARED = [(("retrieval", k), True) for k in RETRIEVAL_KEYS] + [
     (("correctness", "similarity"), True), (("correctness", "key_fact_recall"), True),
+    (("leads_with_answer", "share_answerable"), True), (("referrals", "share"), True),
     (("abstention", "f1"), True), (("abstention", "false_abstentions"), False),
     (("unsupported_facts", "total"), False), (("readability_flesch_douma", "mean"), True),
 ]

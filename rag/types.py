@@ -170,3 +170,5 @@ class Answer:
     language: str = "nl"
     took_ms: float = 0.0
     referral: Referral | None = None  # set on abstentions: where the asker can get the answer
+    # rag/answer/answerable.py's Decision as a dict (answerable, probability, reason, related, features)
+    answerability: dict | None = None

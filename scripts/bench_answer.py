@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.metrics import percentile as pct  # noqa: E402
-from rag.answer import abstain  # noqa: E402
 from rag.answer.engine import AnswerEngine, _Collected  # noqa: E402
 from rag.answer.sentences import drop_cut_off  # noqa: E402
 from rag.config import PROJECT_ROOT  # noqa: E402
@@ -55,9 +54,9 @@ async def generative(engine: AnswerEngine, rows: list[dict]) -> None:
     for r in rows:
         started = time.perf_counter()
         ctx = await engine._retrieve(r["question"], 5, None)
-        if abstain.should_abstain(ctx.confidence, engine.settings.abstain_threshold):
+        if engine._should_abstain(ctx):
             outcomes.append("abstained before the LLM")
-            print(f"{r['id']} abstained before the LLM (confidence {ctx.confidence.score:.3f})")
+            print(f"{r['id']} abstained before the LLM (P(answerable) {ctx.decision.probability:.3f})")
             continue
         prompt = engine._prompt(ctx, None)
         got, error, model, note = _Collected(), None, None, ""

@@ -1,4 +1,9 @@
-"""Abstention: say "these documents do not cover this" instead of answering from weak matches.
+"""Abstention: the notice, and the retrieval confidence the generative path still uses.
+
+Whether to abstain is decided by rag/answer/answerable.py (a fitted model over similarity, term
+coverage, answer type and personal-situation cues; it replaced the single threshold below, which
+separated far-off questions but not near-topic ones). What follows describes ``Confidence``, which
+remains the yardstick for an LLM's own refusal (VRAAGBAAK_REFUSAL_THRESHOLD).
 
 Retrieval confidence is the mean of two cosines: the top passage's dense score (the retriever's
 chunk/paragraph blend, before the BM25 bonus, which English questions never get) and the best

@@ -10,7 +10,10 @@ Modes: ``extractive`` quotes the best sentences of the top passages; ``generativ
 verifies every sentence (rag/answer/verify.py) before anything is shown; ``auto`` is generative when an LLM
 is configured. Any LLM failure — down, slow, garbage, nothing supported, an over-cautious refusal —
 falls back to extractive with ``fallback_reason`` and ``llm_error`` set; LLM problems never raise.
-Retrieval confidence below the calibrated threshold gives an abstention (rag/answer/abstain.py).
+Whether the passages answer the question is decided by rag/answer/answerable.py (a small fitted
+model over similarity, term coverage, answer type and personal-situation cues); an abstention carries
+that ``Decision`` (reason, related passages) for the referral. In a conversation the extractive
+answer leaves out sentences the previous answer already gave.
 
 Streaming never shows unverified text: the LLM's tokens are buffered until a sentence is complete
 (the next one has begun, or the reply ended), that sentence is verified, and only a supported one
@@ -33,7 +36,7 @@ from typing import AsyncIterator, Callable
 
 import numpy as np
 
-from rag.answer import abstain, extractive, referral
+from rag.answer import abstain, answerable, extractive, referral
 from rag.answer.language import detect_language, prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError, StreamMeta
 from rag.answer.prompt import build_prompt, condense, count_tokens, truncate_to_tokens
@@ -72,6 +75,8 @@ class _Context:
     sources: list[Source]
     confidence: abstain.Confidence
     started: float
+    decision: answerable.Decision | None = None
+    previous: frozenset = frozenset()  # normalised sentences of the previous answer (not to repeat)
 
 
 @dataclass
@@ -143,6 +148,8 @@ class AnswerEngine:
         self.verifier = Verifier(service.encoder, lexicon=_lexicon(service.index))
         self.referrer = referral.Referrer(service.encoder)  # where to ask when the documents do not answer
         prepare_language()  # lingua's models, here rather than in the first question
+        self.vocabulary = answerable.Vocabulary.from_bm25(service.retriever.bm25)
+        self.answerability = answerable.load_model()
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
@@ -222,8 +229,12 @@ class AnswerEngine:
         query = self._retrieval_query(question, history)
         qv, passages, cands, sources = await self._run(self._retrieve_sync, query, top_k)
         conf = abstain.confidence(passages, extractive.best_sentence_similarity(qv, cands))
+        # A follow-up is judged with the question it follows (as it was retrieved).
+        evidence = answerable.features(query, qv, passages[:CANDIDATE_PASSAGES], cands, self.vocabulary)
+        decision = self.answerability.decide(evidence, passages, floor=self.settings.abstain_threshold)
         return _Context(question=question, language=detect_language(question), passages=passages,
-                        query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started)
+                        query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
+                        decision=decision, previous=frozenset(extractive.previous_sentences(history)))
 
     def _answer(self, ctx: _Context, text: str, mode: str, **fields) -> Answer:
         return Answer(question=ctx.question, text=text, passages=ctx.passages, mode_used=mode,
@@ -232,14 +243,20 @@ class AnswerEngine:
     def _abstention(self, ctx: _Context, mode: str, **fields) -> Answer:
         # The table says where to ask; it does not decide that the documents fail to answer.
         refer = self.referrer.refer(ctx.question, ctx.language, ctx.query_vector)
-        return self._answer(ctx, referral.notice(refer), mode, abstained=True, grounded=True, referral=refer,
-                            **fields)
+        answer = self._answer(ctx, referral.notice(refer), mode, abstained=True, grounded=True, referral=refer,
+                              **fields)
+        answer.answerability = ctx.decision.to_dict() if ctx.decision else None
+        return answer
+
+    def _should_abstain(self, ctx: _Context) -> bool:
+        return ctx.decision is not None and not ctx.decision.answerable
 
     # -- extractive ----------------------------------------------------------------------------
 
     async def _extractive(self, ctx: _Context, **fields) -> Answer:
         n = min(extractive.CONFIG.max_passages, len(ctx.passages))
-        picked = extractive.select(ctx.query_vector, [c for c in ctx.candidates if c.source <= n], n)
+        picked = extractive.compose(ctx.question, ctx.query_vector, [c for c in ctx.candidates if c.source <= n], n,
+                                    self.vocabulary, previous=ctx.previous)
         if not picked:
             return self._abstention(ctx, "extractive", **fields)
         text = extractive.render_answer(picked)
@@ -249,7 +266,9 @@ class AnswerEngine:
             return self._abstention(ctx, "extractive", **fields)
         fields.setdefault("unsupported_sentences", [])
         fields["unsupported_sentences"] = fields["unsupported_sentences"] + v.unsupported
-        return self._answer(ctx, v.text, "extractive", sentences=v.checks, grounded=v.grounded, **fields)
+        answer = self._answer(ctx, v.text, "extractive", sentences=v.checks, grounded=v.grounded, **fields)
+        answer.answerability = ctx.decision.to_dict() if ctx.decision else None
+        return answer
 
     # -- generative ----------------------------------------------------------------------------
 
@@ -330,7 +349,7 @@ class AnswerEngine:
         return await self._respond(ctx, mode, resolved, history)
 
     async def _respond(self, ctx: _Context, mode: str, resolved: str, history: list[dict] | None) -> Answer:
-        if abstain.should_abstain(ctx.confidence, self.settings.abstain_threshold):
+        if self._should_abstain(ctx):
             return self._abstention(ctx, resolved)
         if resolved == "extractive":
             reason = "llm_not_configured" if mode == "auto" else None
@@ -351,7 +370,7 @@ class AnswerEngine:
         try:
             yield AnswerEvent("sources", data=ctx.passages)
             if (resolved == "extractive" or not self.llm_configured
-                    or abstain.should_abstain(ctx.confidence, self.settings.abstain_threshold)):
+                    or self._should_abstain(ctx)):
                 answer = await self._respond(ctx, mode, resolved, history)
                 for delta in sentence_deltas(answer.text):
                     yield AnswerEvent("delta", text=delta)

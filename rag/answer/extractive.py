@@ -6,6 +6,12 @@ on it). Selection: cosine between the question (query embedding) and each candid
 (document embedding, from the encoder's persistent cache), plus a small bonus for higher-ranked
 passages, picked greedily with maximal marginal relevance so a second sentence adds something new.
 Sentences are then shown per passage in rank order, in their order in the source.
+
+``compose`` (what the engine uses) leads with the sentence that *answers*: similarity plus a bonus for
+carrying the expected answer type (a number, a date, a reason …; rag/answer/answerable.py) and for
+covering the question's content terms; adds a sentence only when it brings a fact the chosen ones
+lack; gives each part of a multi-part question its own sentence; and leaves out sentences already
+given in the previous answer of a conversation.
 """
 
 from __future__ import annotations
@@ -173,3 +179,112 @@ def select(query_vector: np.ndarray, cands: list[Candidate], n_sources: int,
 
 def render_answer(picked: list[Candidate]) -> str:
     return " ".join(render(c.text, (c.source,)) for c in picked)
+
+
+# -- answer-first composition -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    """Weights of the answer-first selection, set on the dev set's answerable questions with
+    scripts/tune_extractive.py (key-fact recall and the first sentence's key-fact share)."""
+
+    type_bonus: float = 0.04  # the sentence carries what the question asks for (number, date, reason …)
+    coverage_weight: float = 0.08  # × idf-weighted share of the question's content stems in the sentence
+    min_new_stems: int = 3  # a further sentence must bring this many content stems the chosen ones lack
+    part_coverage: float = 0.5  # a question part counts as answered at this share of its stems
+
+
+COMPOSE = ComposeConfig()
+_PART_SPLIT = re.compile(r"\?\s+|,?\s+(?:en|and|ve|oraz|i)\s+(?=(?:hoe|wat|wanneer|waarom|wie|welke|hoeveel|"
+                         r"how|what|when|why|who|which|is|are|do|does|kan|mag|moet|zijn|wordt)\b)", re.I)
+_NORM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    return _NORM.sub(" ", text.lower()).strip()
+
+
+def question_parts(question: str) -> list[str]:
+    """A multi-part question's parts ("Wat is X, en wanneer gebeurde Y?" → two); one part otherwise."""
+    parts = [p.strip() for p in _PART_SPLIT.split(question) if p and len(p.split()) >= 3]
+    return parts if len(parts) > 1 else [question]
+
+
+def previous_sentences(history: list[dict] | None) -> set[str]:
+    """The normalised sentences of the last assistant turn (what a follow-up must not repeat)."""
+    from rag.answer.sentences import parse_markers
+
+    for message in reversed(history or []):
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            if isinstance(content, str) and content.strip():
+                return {normalise(parse_markers(s.text)[0]) for s in split_spans(content) if s.text.strip()}
+            return set()
+    return set()
+
+
+def compose(question: str, query_vector: np.ndarray, cands: list[Candidate], n_sources: int, vocab,
+            previous: set[str] | frozenset = frozenset(), config: ExtractiveConfig = CONFIG,
+            weights: ComposeConfig = COMPOSE) -> list[Candidate]:
+    """2–4 sentences, the answering one first, then the rest grouped by source in source order.
+    ``vocab``: answerable.Vocabulary (stems and idf); ``previous``: normalised sentences not to repeat."""
+    from rag.answer.answerable import carries, coverage, expected_type
+
+    cands = [c for c in cands if normalise(c.text) not in previous]
+    if not cands:
+        return []
+    kind = expected_type(question)
+    q_stems = list(dict.fromkeys(vocab.analyze(question)))
+    stems = [set(vocab.analyze(c.text)) for c in cands]
+    matrix = np.stack([c.vector for c in cands])
+    cos = matrix @ query_vector
+    cover = np.array([coverage(q_stems, s, vocab) for s in stems])
+    typed = np.array([kind is not None and carries(kind, c.text) for c in cands], dtype=float)
+    bonus = np.array([config.rank_bonus * (1 - (c.source - 1) / max(n_sources - 1, 1))
+                      - (config.context_penalty if _LEANS_ON_CONTEXT.match(c.text) else 0.0) for c in cands])
+    relevance = cos + bonus + weights.type_bonus * typed + weights.coverage_weight * cover
+    lead = int(np.argmax(relevance))
+    chosen, words, have = [lead], len(cands[lead].text.split()), set(stems[lead])
+    best = float(relevance[lead])
+    while len(chosen) < config.max_sentences:
+        redundancy = (matrix @ matrix[chosen].T).max(axis=1)
+        mmr = config.mmr_lambda * relevance - (1 - config.mmr_lambda) * redundancy
+        mmr[chosen] = -np.inf
+        i = int(np.argmax(mmr))
+        if not np.isfinite(mmr[i]) or redundancy[i] > 0.97:
+            break
+        n_words = len(cands[i].text.split())
+        if len(chosen) >= config.min_sentences and (
+                relevance[i] < best - config.keep_within or words + n_words > config.max_words):
+            break
+        if words + n_words > config.max_words * 1.5:
+            break
+        if len(stems[i] - have) < weights.min_new_stems:
+            mmr_done = mmr.copy()
+            mmr_done[i] = -np.inf  # adds no fact: try the next one once, then stop
+            j = int(np.argmax(mmr_done))
+            if not np.isfinite(mmr_done[j]) or len(stems[j] - have) < weights.min_new_stems or (
+                    len(chosen) >= config.min_sentences and relevance[j] < best - config.keep_within):
+                break
+            i = j
+        chosen.append(i)
+        words += len(cands[i].text.split())
+        have |= stems[i]
+    # Each part of a multi-part question gets a sentence that covers it, if one exists.
+    parts = question_parts(question)
+    if len(parts) > 1:
+        for part in parts:
+            p_stems = list(dict.fromkeys(vocab.analyze(part)))
+            if len(p_stems) < 2 or coverage(p_stems, have, vocab) >= weights.part_coverage:
+                continue
+            part_cover = np.array([coverage(p_stems, s, vocab) for s in stems])
+            score = part_cover + 0.5 * cos
+            score[chosen] = -np.inf
+            j = int(np.argmax(score))
+            if np.isfinite(score[j]) and part_cover[j] >= weights.part_coverage and len(chosen) <= config.max_sentences:
+                chosen.append(j)
+                have |= stems[j]
+    rest = sorted((cands[i] for i in chosen[1:]), key=lambda c: (c.source, c.start))
+    return [cands[lead]] + rest

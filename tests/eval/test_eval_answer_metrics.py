@@ -82,3 +82,34 @@ def test_percentile_and_mean_skip_missing_values():
     assert percentile([5, 1, 3, None], 0.5) == 3
     assert percentile([], 0.5) is None
     assert am.mean([1, None, 0]) == 0.5
+
+
+def _record(answerable, abstained, referral=None, first=None):
+    answer = {"abstained": abstained}
+    if referral is not None:
+        answer["referral"] = referral
+    r = {"answerable": answerable, "answer": answer}
+    if first is not None:
+        r["correctness"] = {"first_sentence_key_fact": first}
+    return r
+
+
+def test_referral_share_reads_the_answer_and_tolerates_its_absence():
+    from eval.answer_metrics import referral_share
+
+    records = [_record(False, True, referral={"channel": "IND"}), _record(False, True), _record(False, False),
+               _record(True, True, referral=None), _record(True, False)]
+    s = referral_share(records)
+    assert s["unanswerable"] == 3 and s["referred"] == 1 and abs(s["share"] - 1 / 3) < 1e-9
+    assert s["abstentions"] == 3 and s["abstentions_with_referral"] == 1
+    assert referral_share([_record(True, False)])["share"] is None
+
+
+def test_leads_with_answer_counts_first_sentences_holding_a_key_fact():
+    from eval.answer_metrics import leads_with_answer
+
+    records = [_record(True, False, first=True), _record(True, False, first=False), _record(True, True),
+               _record(True, False), _record(False, False, first=True)]
+    s = leads_with_answer(records)
+    assert (s["answerable"], s["answered"], s["first_holds"]) == (4, 2, 1)
+    assert s["share_answered"] == 0.5 and s["share_answerable"] == 0.25
