@@ -61,8 +61,10 @@ def recognise(prompt: str) -> Task | None:
         return None
     instructions, _, _ = prompt.partition("<chat_history>")
     key = _JSON_KEY.search(instructions)
-    kind = _KIND[key.group(1)] if key else "other"
     history = _HISTORY.search(prompt)
+    if key is None and history is None:  # not one of Open WebUI's tasks (its RAG template goes in a system message)
+        return None
+    kind = _KIND[key.group(1)] if key else "other"
     turns = []
     if history:
         parts = _TURN.split(history.group(1))
