@@ -107,10 +107,37 @@ def _document_text(passage) -> str:
     return "\n\n".join(parts)
 
 
-def owui_source(passage) -> dict:
+def _longer_labels(passage) -> list[str]:
+    """Labels (≤ 30 characters) that tell passages of one document apart: by section number or topic."""
+    meta, section = passage.document, passage.chunk.section or ""
+    name, number, topic = document_name(meta), re.match(r"^\s*(\d+)[.)]?\s", section), section_topic(section)
+    out = [f"{name} §{number.group(1)}"] if number else []
+    head = _compact(meta) or name
+    if topic and len(head) + 2 + min(len(topic), 10) <= LABEL_MAX:  # room for a recognisable topic
+        out.append(_fit(f"{head}, {topic}"))
+    return [label for label in out if len(label) <= LABEL_MAX]
+
+
+def labels(passages) -> list[str]:
+    """A chip label per passage, ≤ 30 characters, distinct within one answer where the passages allow:
+    the short label, else one with the section, else a counter ("… (2)")."""
+    out = [short_label(p) for p in passages]
+    for i, passage in enumerate(passages):
+        if out.count(out[i]) > 1:
+            taken = set(out[:i] + out[i + 1:])
+            out[i] = next((label for label in _longer_labels(passage) if label not in taken), out[i])
+    seen: dict[str, int] = {}
+    for i, label in enumerate(out):
+        if out.count(label) > 1:
+            seen[label] = seen.get(label, 0) + 1
+            out[i] = f"{_fit(label, LABEL_MAX - 4)} ({seen[label]})" if seen[label] > 1 else label
+    return out
+
+
+def owui_source(passage, label: str | None = None) -> dict:
     """One Open WebUI source (the ``data`` of a ``source`` event): ``source {id, name, url?}``,
     ``document`` [the passage with its citation], ``metadata`` [{source: passage id, name: label}]."""
-    label = short_label(passage)
+    label = label or short_label(passage)
     source = {"id": passage.chunk.id, "name": label}
     url = getattr(passage.document, "url", None)
     if url and str(url).startswith(("https://", "http://")):
@@ -121,7 +148,8 @@ def owui_source(passage) -> dict:
 
 def owui_sources(passages) -> list[dict]:
     """Open WebUI sources for ``passages`` in citation order: the n-th is what ``[n]`` opens."""
-    return [owui_source(p) for p in passages or ()]
+    passages = list(passages or ())
+    return [owui_source(p, label) for p, label in zip(passages, labels(passages))]
 
 
 def strip_footer(text: str) -> str:

@@ -143,7 +143,7 @@ def make_tags(found: Remembered | None, language: str) -> list[str]:
             tags.append(name)
     for passage in (found.cited if found else ()):
         topic = section_topic(passage.chunk.section)
-        if topic and len(topic) <= 40 and topic not in tags:
+        if topic and len(topic) <= 50 and topic not in tags:
             tags.append(topic)
     return tags[:5] or (["General"] if language == "en" else ["Algemeen"])
 
@@ -181,15 +181,19 @@ def make_follow_ups(found: Remembered | None, catalogue, limit: int = 3) -> list
         if topic and topic not in cited_topics:
             cited_topics.add(topic)
             add(_about(document_name(passage.document), topic, found.language, more=True))
-    for passage in found.cited:
+    for passage in found.cited:  # Q&A documents: the questions just before and after the cited one
         neighbours = catalogue.neighbours(passage.chunk) if catalogue is not None else (None, None)
         for chunk in (neighbours[1], neighbours[0]):
-            if chunk is None:
-                continue
-            if chunk.question_numbers and set(chunk.question_numbers) != set(passage.chunk.question_numbers):
+            if chunk is not None and chunk.question_numbers and \
+                    set(chunk.question_numbers) != set(passage.chunk.question_numbers):
                 add(qa_question(chunk))
+    for passage in found.cited:  # letters: the document's other sections, in reading order from the cited one
+        siblings = catalogue.by_doc.get(passage.chunk.doc_id, []) if catalogue is not None else []
+        start = catalogue.position.get(passage.chunk.id, 0) if catalogue is not None else 0
+        for chunk in siblings[start:] + siblings[:start]:
             topic = section_topic(chunk.section)
             if topic and topic not in cited_topics:
+                cited_topics.add(topic)
                 add(_about(document_name(passage.document), topic, found.language, more=False))
     return out[:limit]
 

@@ -138,7 +138,7 @@ def task_kind(item: dict) -> str:
 
 
 def browse(url: str, screenshot: Path, records: list, question: str) -> list[str]:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     failures: list[str] = []
 
@@ -150,63 +150,82 @@ def browse(url: str, screenshot: Path, records: list, question: str) -> list[str
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url, wait_until="networkidle")
-        for _ in range(3):  # the "what's new" dialog of a first start
-            page.keyboard.press("Escape")
-        box = page.locator("#chat-input")
-        box.wait_for(timeout=60_000)
-        box.click()
-        page.keyboard.type(question)
-        page.keyboard.press("Enter")
-        sources = page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$"))
-        sources.first.wait_for(timeout=180_000)
-        page.wait_for_function("() => !document.querySelector('#chat-input') || "
-                               "!document.querySelector('button[aria-label=\"Stop\"]')", timeout=180_000)
-        chat = next((r for r in reversed(records) if task_kind(r) == "chat" and r["path"].endswith("/chat/completions")),
-                    None)
-        passage = ""
-        if chat and chat.get("reply"):
-            for line in chat["reply"].splitlines():
-                if line.startswith("data: {") and '"event"' in line:
-                    data = json.loads(line[6:])["event"]["data"]
-                    passage = data["document"][0].split("\n\n")[-1]
-                    break
-        check(bool(passage), "the stream carried source events")
-        snippet = " ".join(passage.split()[:8])
-
-        def sources_and_passage(when: str) -> None:
-            chips = page.locator("#response-content-container button[aria-label^='View source:']")
-            check(chips.count() >= 1, f"{when}: source chips in the answer ({chips.count()})")
-            page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).first.click()
-            page.locator("button[id^='source-']").first.click()
-            dialog = page.get_by_role("dialog")
-            try:
-                expect(dialog.get_by_text(snippet[:40], exact=False).first).to_be_visible(timeout=10_000)
-                check(True, f"{when}: the source pop-up holds the cited passage")
-            except AssertionError:
-                check(False, f"{when}: the source pop-up holds the cited passage ({snippet!r})")
-
-        sources_and_passage("live")
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot))
-        print(f"screenshot: {screenshot}", flush=True)
-        page.keyboard.press("Escape")
-        deadline = time.monotonic() + 120  # Open WebUI's tasks follow the answer
-        while time.monotonic() < deadline and not {"title", "tags", "follow_ups"} <= {task_kind(r) for r in records}:
-            time.sleep(1)
-        check({"title", "tags", "follow_ups"} <= {task_kind(r) for r in records},
-              "Open WebUI sent its title, tags and follow-up tasks")
-        follow = page.get_by_role("button", name=re.compile(r"^Follow up: "))
+        page.set_default_timeout(60_000)
         try:
-            follow.first.wait_for(timeout=30_000)
-            check(True, f"follow-up suggestions shown ({follow.count()})")
+            return _browse(page, url, screenshot, records, question, check, failures)
         except Exception:
-            check(False, "follow-up suggestions shown")
-        page.reload(wait_until="networkidle")
-        page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).first.wait_for(timeout=60_000)
-        sources_and_passage("after a reload")
-        page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-reloaded.png")))
-        browser.close()
+            page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-failed.png")))
+            raise
+        finally:
+            browser.close()
+
+
+def _browse(page, url, screenshot, records, question, check, failures) -> list[str]:
+    from playwright.sync_api import expect
+
+    page.goto(url, wait_until="load", timeout=120_000)  # never "networkidle": socket.io polls
+    box = page.locator("#chat-input")
+    box.wait_for(timeout=60_000)
+    welcome = page.get_by_role("button", name="Okay, Let's Go!")  # the "what's new" dialog of a first start
+    try:
+        welcome.click(timeout=15_000)
+    except Exception:
+        pass
+    box.wait_for(timeout=60_000)
+    box.click()
+    page.keyboard.type(question)
+    page.keyboard.press("Enter")
+    sources = page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$"))
+    sources.first.wait_for(timeout=180_000)
+    page.wait_for_function("() => !document.querySelector('#chat-input') || "
+                           "!document.querySelector('button[aria-label=\"Stop\"]')", timeout=180_000)
+    chat = next((r for r in reversed(records) if task_kind(r) == "chat" and r["path"].endswith("/chat/completions")),
+                None)
+    passage = ""
+    if chat and chat.get("reply"):
+        for line in chat["reply"].splitlines():
+            if line.startswith("data: {") and '"event"' in line:
+                data = json.loads(line[6:])["event"]["data"]
+                passage = data["document"][0].split("\n\n")[-1]
+                break
+    check(bool(passage), "the stream carried source events")
+    snippet = " ".join(passage.split()[:8])
+
+    def sources_and_passage(when: str, shots: tuple[Path, Path] | None = None) -> None:
+        chips = page.locator("#response-content-container button[aria-label^='View source:']")
+        check(chips.count() >= 1, f"{when}: source chips in the answer ({chips.count()})")
+        page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).first.click()
+        if shots:
+            page.screenshot(path=str(shots[0]))
+        page.locator("button[id^='source-']").first.click()
+        dialog = page.get_by_role("dialog")
+        try:
+            expect(dialog.get_by_text(snippet[:40], exact=False).first).to_be_visible(timeout=10_000)
+            check(True, f"{when}: the source pop-up holds the cited passage")
+            if shots:
+                page.screenshot(path=str(shots[1]))
+        except AssertionError:
+            check(False, f"{when}: the source pop-up holds the cited passage ({snippet!r})")
+
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    popup = screenshot.with_name(screenshot.stem + "-popup.png")
+    sources_and_passage("live", (screenshot, popup))
+    print(f"screenshots: {screenshot}, {popup}", flush=True)
+    page.keyboard.press("Escape")
+    deadline = time.monotonic() + 120  # Open WebUI's tasks follow the answer
+    while time.monotonic() < deadline and not {"title", "tags", "follow_ups"} <= {task_kind(r) for r in records}:
+        time.sleep(1)
+    check({"title", "tags", "follow_ups"} <= {task_kind(r) for r in records},
+          "Open WebUI sent its title, tags and follow-up tasks")
+    follow = page.get_by_role("button", name=re.compile(r"^Follow up: "))
+    try:
+        follow.first.wait_for(timeout=30_000)
+        check(True, f"follow-up suggestions shown ({follow.count()})")
+    except Exception:
+        check(False, "follow-up suggestions shown")
+    page.reload(wait_until="load", timeout=120_000)
+    page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).first.wait_for(timeout=60_000)
+    sources_and_passage("after a reload")
     return failures
 
 
@@ -248,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
             for i, r in enumerate(records):
                 (args.record / f"{i:02d}-{task_kind(r)}.json").write_text(json.dumps(r, ensure_ascii=False, indent=1))
         return 1 if failures else 0
+    except BaseException:
+        keep = Path(tempfile.gettempdir()) / "owui-check-logs"
+        shutil.rmtree(keep, ignore_errors=True)
+        shutil.copytree(work, keep, ignore=shutil.ignore_patterns("owui-data"))
+        print(f"logs kept in {keep}", flush=True)
+        raise
     finally:
         for proc in procs:
             if proc.poll() is None:
