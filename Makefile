@@ -10,7 +10,7 @@ MODEL ?= embeddinggemma-300m
 # The browser tests use Debian's chromium (browser-setup); Playwright must not fetch one.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup llm-setup browser-setup index run llm test eval eval-llm bench
+.PHONY: setup llm-setup browser-setup index run llm test eval eval-llm bench owui-check
 
 ## setup: virtualenv with the project and its pinned dependencies, and the verified embedding model
 setup: $(STAMP)
@@ -56,6 +56,12 @@ browser-setup:
 ##       builds its own index in a temporary folder)
 test: setup llm-setup browser-setup
 	$(BIN)/python -m pytest -q
+
+## owui-check: Open WebUI 0.12.4 (its own virtualenv, OWUI_VENV=.owui-venv, made once: large) against
+##             Vraagbaak in headless Chromium: source chips and pop-ups, after a reload too, its
+##             background tasks, no 4xx/5xx; screenshot in docs/. Opt-in: not part of `make test` or CI.
+owui-check: index browser-setup
+	$(BIN)/python scripts/owui_check.py
 
 ## eval: the dev questions through search and ask (extractive), scored; reports/run-extractive/
 ##       (retrieval, faithfulness, citations, correctness, abstention, readability, latency)

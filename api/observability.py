@@ -98,8 +98,8 @@ class Metrics:
                                  ["method", "route"], buckets=_LATENCY_BUCKETS, registry=r)
         self.in_progress = Gauge("vraagbaak_http_requests_in_progress", "HTTP requests being served", registry=r)
         self.retrieval = Histogram("vraagbaak_retrieval_duration_seconds",
-                                   "Retrieval latency of /v1/search (embedding the query, scoring, citing)",
-                                   buckets=_LATENCY_BUCKETS, registry=r)
+                                   "Retrieval latency (embedding the query, scoring, citing) of every search, "
+                                   "answer and chat completion", buckets=_LATENCY_BUCKETS, registry=r)
         self.answer = Histogram("vraagbaak_answer_duration_seconds", "Answer latency by the mode used",
                                 ["mode_used"], buckets=_LATENCY_BUCKETS, registry=r)
         self.answers = Counter("vraagbaak_answers", "Answers by mode used, abstention and grounding",
@@ -111,6 +111,8 @@ class Metrics:
                                      buckets=_LATENCY_BUCKETS, registry=r)
         self.llm_errors = Counter("vraagbaak_llm_errors", "LLM calls that failed, by kind (rag.answer.llm.KINDS)",
                                   ["kind"], registry=r)
+        self.chat_tasks = Counter("vraagbaak_chat_tasks", "Chat-UI background tasks (title, tags, follow_ups, …) "
+                                  "answered without retrieval", ["task"], registry=r)
         self.unsupported = Counter("vraagbaak_unsupported_sentences",
                                    "Answer sentences dropped or repaired by verification", registry=r)
         self.ready = Gauge("vraagbaak_ready", "1 when the model and index are loaded", registry=r)
@@ -131,6 +133,25 @@ class Metrics:
         if answer.fallback_reason:
             self.fallbacks.labels(label(answer.fallback_reason)).inc()
         self.unsupported.inc(len(answer.unsupported_sentences or ()))
+
+
+def metered_engine(service, llm, metrics: Metrics):
+    """rag.answer.AnswerEngine whose retrievals feed vraagbaak_retrieval_duration_seconds, as /v1/search's
+    do: the query embedding, the search and the preparation of the passages, in the worker thread."""
+    from rag.answer.engine import AnswerEngine
+
+    class MeteredAnswerEngine(AnswerEngine):
+        def _retrieve_sync(self, query: str, top_k: int) -> tuple:
+            started = time.perf_counter()
+            try:
+                return super()._retrieve_sync(query, top_k)
+            finally:
+                metrics.retrieval.observe(time.perf_counter() - started)
+
+    if not hasattr(AnswerEngine, "_retrieve_sync"):  # the engine changed shape: answers work, unmetered
+        log.warning("AnswerEngine has no _retrieve_sync: answer retrievals are not in the retrieval metric")
+        return AnswerEngine(service, llm=llm)
+    return MeteredAnswerEngine(service, llm=llm)
 
 
 def metered_llm_client(settings, metrics: Metrics):

@@ -10,7 +10,11 @@ extra body fields.
 Models: ``vraagbaak`` (mode auto), ``vraagbaak-extractive``, ``vraagbaak-generative``.
 The answer carries [n] markers; the sources come as a top-level ``citations`` list (in a stream: in
 the last chunk before ``data: [DONE]``), and, unless ``VRAAGBAAK_CHAT_SOURCES_FOOTER=false``, also as a
-"Bronnen:" list at the end of the content, for chat UIs that show only the content.
+"Bronnen:" list at the end of the content, for chat UIs that show only the content. For Open WebUI
+(api/chat_sources.py) a stream also carries one ``source`` event per passage, right after the first
+chunk, and a plain reply a top-level ``sources`` list (``VRAAGBAAK_CHAT_SOURCE_EVENTS=false``: neither).
+Chat-UI background tasks (title, tags, follow-ups) are answered without retrieval (api/chat_tasks.py);
+errors a chat user sees are in the asker's language (api/chat_text.py).
 """
 
 from __future__ import annotations
@@ -19,17 +23,19 @@ import contextlib
 import functools
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api import chat_tasks
 from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text
+from api.chat_sources import owui_sources, sources_footer, strip_footer
+from api.chat_text import asker_language, notices, say
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError, error_body
 from api.schemas import CitationOut, ErrorResponse, LlmInfo, ReferralOut
@@ -42,14 +48,6 @@ router = APIRouter(tags=["openai"], dependencies=[Depends(public_access)])
 
 MODELS = {"vraagbaak": "auto", "vraagbaak-extractive": "extractive", "vraagbaak-generative": "generative"}
 CREATED = int(time.time())
-_FOOTER_HEAD = {"nl": "Bronnen:", "en": "Sources:", "tr": "Kaynaklar:", "ar": "المصادر:", "pl": "Źródła:",
-                "uk": "Джерела:"}
-# An abstention lists the closest passages, as related ones (its notice promises them "below").
-_RELATED_HEAD = {"nl": "Verwante passages:", "en": "Related passages:", "tr": "İlgili pasajlar:",
-                 "ar": "مقاطع ذات صلة:", "pl": "Powiązane fragmenty:", "uk": "Пов'язані уривки:"}
-_FOOTER = re.compile(r"\n\n(?:" + "|".join(re.escape(h) for h in (*_FOOTER_HEAD.values(), *_RELATED_HEAD.values()))
-                     + r")\n(?:\[\d+\][^\n]*(?:\n|$))+\s*$")
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 # ---------------------------------------------------------------- request
@@ -123,6 +121,8 @@ class VraagbaakInfo(BaseModel):
     fallback_reason: str | None = None
     referral: ReferralOut | None = None
     llm: LlmInfo
+    task: str | None = Field(None, description="The chat-UI background task this was answered as (title, tags, "
+                                               "follow_ups, …), without retrieval; null for a question")
 
 
 class ChatCompletion(BaseModel):
@@ -133,6 +133,8 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     usage: Usage
     citations: list[CitationOut] = Field(description="Source [n] is citations[n-1]")
+    sources: list[dict] | None = Field(None, description="The citations in Open WebUI's source format "
+                                                          "(api/chat_sources.py), in the same order")
     vraagbaak: VraagbaakInfo
 
 
@@ -167,37 +169,36 @@ def count_tokens(text: str) -> int:
     return len(encoding.encode(text, disallowed_special=())) if encoding else len(text.split())
 
 
-def strip_footer(text: str) -> str:
-    return _FOOTER.sub("", text)
+def assistant_turn(text: str) -> str:
+    """An assistant turn sent back as history, without the sources footer and notices Vraagbaak added."""
+    text = strip_footer(text)
+    for notice in notices():
+        text = text.replace(f"\n\n{notice}", "").replace(notice, "")
+    return text
 
 
-def sources_footer(answer) -> str:
-    """"\\n\\nBronnen:\\n[1] citation …" for the sources the text cites, or "" when it cites none;
-    for an abstention, every passage under "Verwante passages:" (in the referral's language)."""
-    if answer.abstained:
-        cited = list(range(1, len(answer.passages or ()) + 1))
-        language = answer.referral.language if getattr(answer, "referral", None) else answer.language
-        head = _RELATED_HEAD.get(language, _RELATED_HEAD["en"])
-    else:
-        cited = sorted({int(n) for n in _MARKER.findall(answer.text or "")})
-        head = _FOOTER_HEAD.get(answer.language, _FOOTER_HEAD["nl"])
-    lines = [f"[{n}] {answer.passages[n - 1].citation.label}" for n in cited if 0 < n <= len(answer.passages or ())]
-    if not lines:
-        return ""
-    return f"\n\n{head}\n" + "\n".join(lines)
-
-
-def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tuple[str, list[dict]]:
-    """(question, history): the last message must be the user's; earlier user/assistant turns are history."""
+def last_user_text(request: ChatCompletionRequest) -> str:
     last = request.messages[-1]
     if last.role != "user":
         raise ApiError(422, "invalid_request", f"the last message must be the user's question, not '{last.role}'")
-    question = check_question(last.text(), settings, "messages[-1].content")
+    return last.text()
+
+
+def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tuple[str, list[dict]]:
+    """(question, history): the last message must be the user's; earlier user/assistant turns are history.
+    An empty or too long question is refused (422, 413) in the asker's own language."""
+    text = last_user_text(request)
+    try:
+        question = check_question(text, settings, "messages[-1].content")
+    except ApiError as exc:
+        language = asker_language(text)
+        message = say(exc.code, language, length=len(text), limit=settings.max_query_chars)
+        raise ApiError(exc.status, exc.code, message, exc.headers) from None
     history = []
     for message in request.messages[:-1]:
         if message.role in ("user", "assistant"):
             text = message.text()
-            text = strip_footer(text) if message.role == "assistant" else text
+            text = assistant_turn(text) if message.role == "assistant" else text
             if text.strip():
                 history.append({"role": message.role, "content": text})
     keep = max(0, settings.chat_history_messages)
@@ -228,14 +229,37 @@ def _prompt_tokens(question: str, history: list[dict]) -> int:
     return count_tokens(question) + sum(count_tokens(m["content"]) for m in history)
 
 
-def _chunk(completion_id: str, model: str, delta: dict, finish_reason: str | None = None, **extra) -> bytes:
-    body = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}], **extra}
+def _data(body: dict) -> bytes:
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
 
 
+def _chunk(completion_id: str, model: str, delta: dict, finish_reason: str | None = None, **extra) -> bytes:
+    return _data({"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                  "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
+                  **extra})
+
+
+def _event_chunk(completion_id: str, model: str, event: dict) -> bytes:
+    """A chunk with no choices that carries an Open WebUI event (it passes ``event`` to its emitter)."""
+    return _data({"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                  "model": model, "choices": [], "event": event})
+
+
+def _endings(answer, mode: str, settings: Settings) -> str:
+    """What follows the answer text: a one-line notice when the generative model was asked for and the
+    answer is extractive, then the sources footer."""
+    notice = ""
+    if mode == "generative" and answer.mode_used == "extractive" and not answer.abstained:
+        notice = "\n\n" + say("extractive_notice", answer.language or "nl")
+    return notice + (sources_footer(answer) if settings.chat_sources_footer else "")
+
+
+def _stream_error(code: str, question: str) -> bytes:
+    return _data(error_body(code, say("answer_failed", asker_language(question))))
+
+
 async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRequest, question: str,
-                  history: list[dict], mode: str) -> AsyncIterator[bytes]:
+                  history: list[dict], mode: str, memory: chat_tasks.RecentAnswers) -> AsyncIterator[bytes]:
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     model = request.model
     include_usage = bool(request.stream_options and request.stream_options.include_usage)
@@ -247,7 +271,10 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
     try:
         async with stream as events:
             async for event in events:
-                if event.kind == "delta":
+                if event.kind == "sources" and settings.chat_source_events:
+                    for source in owui_sources(getattr(event, "data", None)):  # chips show while text streams
+                        yield _event_chunk(completion_id, model, {"type": "source", "data": source})
+                elif event.kind == "delta":
                     text = event_text(event)
                     if text:
                         streamed.append(text)
@@ -255,28 +282,81 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                 elif event.kind == "done":
                     answer = event.answer
                     runtime.metrics.record_answer(answer, time.perf_counter() - started)
-                    footer = sources_footer(answer) if settings.chat_sources_footer else ""
-                    if footer:
-                        streamed.append(footer)
-                        yield _chunk(completion_id, model, {"content": footer})
-                    extra = {"citations": citations(answer.passages, related=bool(answer.abstained)),
-                             "vraagbaak": _info(answer)}
+                    memory.remember(question, answer)
+                    endings = _endings(answer, mode, settings)
+                    if endings:
+                        streamed.append(endings)
+                        yield _chunk(completion_id, model, {"content": endings})
+                    extra = {"citations": citations(answer.passages, related=bool(answer.abstained)), "vraagbaak": _info(answer)}
                     yield _chunk(completion_id, model, {}, "stop", **extra)
                     if include_usage:
-                        body = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                                "model": model, "choices": [], **extra,
-                                "usage": _usage(_prompt_tokens(question, history), "".join(streamed))}
-                        yield f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
+                        yield _data({"id": completion_id, "object": "chat.completion.chunk",
+                                     "created": int(time.time()), "model": model, "choices": [], **extra,
+                                     "usage": _usage(_prompt_tokens(question, history), "".join(streamed))})
                     break
                 elif event.kind == "error":
-                    yield f"data: {json.dumps(error_body('answer_failed', event_error(event)))}\n\n".encode()
+                    log.error("chat completion stream failed: %s", event_error(event))
+                    yield _stream_error("answer_failed", question)
                     break
     except QueryError as exc:
-        yield f"data: {json.dumps(error_body('invalid_question', str(exc)))}\n\n".encode()
+        log.warning("chat question refused in the stream: %s", exc)
+        yield _stream_error("invalid_question", question)
     except Exception:
         log.exception("chat completion stream failed")
-        yield f"data: {json.dumps(error_body('internal', 'the answer could not be completed'))}\n\n".encode()
+        yield _stream_error("internal", question)
     yield b"data: [DONE]\n\n"
+
+
+# ---------------------------------------------------------------- background tasks of chat UIs
+
+
+async def _task_stream(completion_id: str, model: str, content: str, info: dict,
+                       include_usage: bool, usage: dict) -> AsyncIterator[bytes]:
+    yield _chunk(completion_id, model, {"role": "assistant", "content": ""})
+    yield _chunk(completion_id, model, {"content": content})
+    yield _chunk(completion_id, model, {}, "stop", citations=[], vraagbaak=info)
+    if include_usage:
+        yield _data({"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                     "model": model, "choices": [], "citations": [], "vraagbaak": info, "usage": usage})
+    yield b"data: [DONE]\n\n"
+
+
+def _task_reply(task: chat_tasks.Task, body: ChatCompletionRequest, prompt: str, runtime, memory) -> Any:
+    """A chat-UI background task answered from the chat history and the remembered answer: no retrieval,
+    no length limit, not counted or logged as a question (only as vraagbaak_chat_tasks_total{task})."""
+    loaded = runtime.loaded
+    content = chat_tasks.reply(task, memory, loaded.catalogue if loaded is not None else None)
+    runtime.metrics.chat_tasks.labels(task.kind).inc()
+    log.info("chat-UI background task answered without retrieval", extra={"fields": {"task": task.kind}})
+    info = {"mode_used": "task", "abstained": False, "grounded": True, "unsupported_sentences": [],
+            "fallback_reason": None, "llm": {"model": None, "error": None}, "task": task.kind}
+    usage = _usage(count_tokens(prompt), content)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(_task_stream(completion_id, body.model, content, info, include_usage, usage),
+                                 media_type="text/event-stream", headers=SSE_HEADERS)
+    return {"id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": body.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
+                         "finish_reason": "stop", "logprobs": None}],
+            "usage": usage, "citations": [], "vraagbaak": info}
+
+
+def recent_answers(request: Request) -> chat_tasks.RecentAnswers:
+    """This app's memory of recent chat answers (for the tasks that follow them)."""
+    memory = getattr(request.app.state, "chat_answers", None)
+    if memory is None:
+        memory = request.app.state.chat_answers = chat_tasks.RecentAnswers()
+    return memory
+
+
+def require_engine(runtime, question: str):
+    """The answer engine, or 503 with a message in the asker's language."""
+    try:
+        return runtime.require_engine()[1]
+    except ApiError as exc:
+        key = "not_ready" if exc.code == "not_ready" else "unavailable"
+        raise ApiError(exc.status, exc.code, say(key, asker_language(question)), exc.headers) from None
 
 
 # ---------------------------------------------------------------- endpoints
@@ -292,16 +372,23 @@ async def list_models() -> dict:
              responses={**ERRORS, 404: {"model": ErrorResponse, "description": "Unknown model"},
                         200: {"description": "A chat.completion, or with stream=true chat.completion.chunk events",
                               "content": {"text/event-stream": {}}}})
-async def chat_completions(body: ChatCompletionRequest, runtime: RuntimeDep, settings: SettingsDep) -> Any:
+async def chat_completions(body: ChatCompletionRequest, request: Request, runtime: RuntimeDep,
+                           settings: SettingsDep) -> Any:
     mode = resolve_mode(body)
+    memory = recent_answers(request)
+    prompt = last_user_text(body)
+    task = chat_tasks.recognise(prompt)
+    if task is not None:
+        return _task_reply(task, body, prompt, runtime, memory)
     question, history = split_conversation(body, settings)
-    _, engine = runtime.require_engine()
+    engine = require_engine(runtime, question)
     if body.stream:
-        return StreamingResponse(_stream(engine, runtime, settings, body, question, history, mode),
+        return StreamingResponse(_stream(engine, runtime, settings, body, question, history, mode, memory),
                                  media_type="text/event-stream", headers=SSE_HEADERS)
     answer = await answer_once(engine, runtime.metrics, question, body.top_k or settings.top_k, mode, history)
-    content = (answer.text or "") + (sources_footer(answer) if settings.chat_sources_footer else "")
-    return {
+    memory.remember(question, answer)
+    content = (answer.text or "") + _endings(answer, mode, settings)
+    reply = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
         "created": int(time.time()),
@@ -312,3 +399,6 @@ async def chat_completions(body: ChatCompletionRequest, runtime: RuntimeDep, set
         "citations": citations(answer.passages, related=bool(answer.abstained)),
         "vraagbaak": _info(answer),
     }
+    if settings.chat_source_events:
+        reply["sources"] = owui_sources(answer.passages)
+    return reply

@@ -23,7 +23,7 @@ import anyio.to_thread
 
 from api.catalogue import Catalogue
 from api.errors import ApiError
-from api.observability import Metrics, metered_llm_client
+from api.observability import Metrics, metered_engine, metered_llm_client
 from embeddings.encoder import set_torch_threads
 from rag.config import Settings
 from rag.search.retrieve import Filters
@@ -274,14 +274,14 @@ class Runtime:
 
     def _make_engine(self, service: Vraagbaak):
         try:
-            from rag.answer.engine import AnswerEngine
+            from rag.answer.engine import AnswerEngine  # noqa: F401 — only whether it can be imported
         except ImportError as exc:
             self.engine_error = f"the answer engine is not available ({exc})"
             return None
         try:
             # With llm=None the engine would build its own client from the settings: both are None
             # then, unless building ours failed, and then the engine's (unmetered) one is the better choice.
-            engine = AnswerEngine(service, llm=self.llm)
+            engine = metered_engine(service, self.llm, self.metrics)
         except Exception as exc:
             self.engine_error = f"the answer engine could not be set up ({type(exc).__name__}: {exc})"
             log.exception("the answer engine could not be set up")

@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576  # larger request bodies get 413 (a chat history is sent whole)
     chat_history_messages: int = 8  # earlier chat turns passed on as context for a follow-up question
     chat_sources_footer: bool = True  # chat completions end with a "Bronnen:" list for plain chat UIs
+    chat_source_events: bool = True  # chat completions carry Open WebUI source events (a stream) / sources (JSON)
     log_level: str = "info"
     # Citizens' feedback on answers (rag/feedback.py, SQLite). Empty: <cache_dir>/feedback.sqlite3,
     # beside the other state that outlives the work tree (a volume in the Docker image).

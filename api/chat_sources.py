@@ -1,0 +1,178 @@
+"""Sources for chat UIs: Open WebUI's source events, short labels, and the plain-text ``Bronnen:`` footer.
+
+Open WebUI 0.12.4 (backend ``utils/middleware.py``, ``streaming_chat_response_handler``) passes the
+``event`` of a streamed chunk to its event emitter; a ``{"type": "source", "data": …}`` event is stored
+with the message (``socket/main.py``, ``get_event_emitter``: appended to the message's ``sources``), so
+it survives a reload. Its frontend (``Citations.svelte``, ``ContentRenderer.svelte``) numbers sources by
+their distinct ``metadata[i].source`` in arrival order: ``[n]`` in the text opens the n-th. So every
+passage of ``citations`` gets one event, in order, each with its own passage id as ``metadata.source``.
+Chip labels are ``metadata.name``; longer than 30 characters they are cut to "first 15...last 10".
+A ``source``/``name`` that starts with ``http`` makes the browser fetch a favicon from a third-party
+site, so the document's official URL goes only in ``source.url`` (a link in the pop-up). No
+``distances``: they would be shown as a "relevance" percentage, which our scores are not.
+
+A non-streamed reply cannot carry events; Open WebUI's frontend takes a top-level ``sources`` list of
+the same objects (``chatCompletionEventHandler``) and shows it at once, but its backend does not store
+it (``non_streaming_chat_response_handler`` saves only the content and usage).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.search.citations import human_date, question_label
+
+LABEL_MAX = 30  # Open WebUI cuts longer chip labels to "15...10" characters
+_FOOTER_HEAD = {"nl": "Bronnen:", "en": "Sources:", "tr": "Kaynaklar:", "ar": "المصادر:", "pl": "Źródła:",
+                "uk": "Джерела:"}
+# An abstention lists the closest passages as related ones (its notice promises them "below").
+_RELATED_HEAD = {"nl": "Verwante passages:", "en": "Related passages:", "tr": "İlgili pasajlar:",
+                 "ar": "مقاطع ذات صلة:", "pl": "Powiązane fragmenty:", "uk": "Пов'язані уривки:"}
+# "\[n]": a Markdown escape, so Open WebUI's citation extension (which tokenizes any "[digit")
+# does not turn the footer's own numbers into more chips; Markdown UIs show "[n]".
+_FOOTER_LINE = "\\[{n}] {label}"
+_FOOTER = re.compile(r"\n\n(?:" + "|".join(re.escape(h) for h in (*_FOOTER_HEAD.values(), *_RELATED_HEAD.values()))
+                     + r")\n(?:\\?\[\d+\][^\n]*(?:\n|$))+\s*$")
+_MARKER = re.compile(r"\[(\d+)\]")
+_KAMERSTUK = re.compile(r"^Kamerstuk\s+(\d[\d ]*\d|\d+),\s*nr\.\s*(\d+)$")
+_NUMBERED_HEAD = re.compile(r"^\s*(?:\d+[.)]?|[IVX]+\.)\s+")
+
+
+def cited_numbers(text: str | None, count: int) -> list[int]:
+    """The source numbers ``text`` cites ([n] markers), in order of first use, within 1..count."""
+    seen: list[int] = []
+    for m in _MARKER.finditer(text or ""):
+        n = int(m.group(1))
+        if 0 < n <= count and n not in seen:
+            seen.append(n)
+    return seen
+
+
+def _fit(text: str, limit: int = LABEL_MAX) -> str:
+    """``text`` cut at a word boundary to ``limit`` characters (with "…")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-–")
+    return (cut or text[: limit - 1]) + "…"
+
+
+def _year(date: str | None) -> str | None:
+    return date[:4] if date and date[:4].isdigit() else None
+
+
+def document_name(meta) -> str:
+    """A document's shortest recognisable name, ≤ 30 characters: its Kamerstuk reference
+    ("Kamerstuk 32 824, nr. 445"), else its type and date ("Kamerbrief 5 maart 2013"), else its title's head."""
+    reference = (meta.reference or "").strip()
+    if _KAMERSTUK.match(reference) and len(reference) <= LABEL_MAX:
+        return reference
+    kind = (meta.doc_type or "").strip()
+    for when in (human_date(meta.date), _year(meta.date)):
+        if kind and when and len(f"{kind} {when}") <= LABEL_MAX:
+            return f"{kind[0].upper()}{kind[1:]} {when}"
+    head = re.split(r"[:(]", meta.title or meta.id, maxsplit=1)[0].strip() or meta.id
+    return _fit(head)
+
+
+def _compact(meta) -> str | None:
+    """"Kst. 32 824-445" for a Kamerstuk reference: room for a question number beside it."""
+    m = _KAMERSTUK.match((meta.reference or "").strip())
+    return f"Kst. {m.group(1)}-{m.group(2)}" if m else None
+
+
+def short_label(passage) -> str:
+    """A chip label of at most 30 characters: where in the document (question number) and which document,
+    e.g. "Kamerstuk 32 824, nr. 445", "Vraag 57, Kst. 32 824-451"."""
+    meta = passage.document
+    name = document_name(meta)
+    where = question_label(passage.citation.question_numbers)
+    if not where:
+        return name
+    for candidate in (f"{where}, {name}", f"{where}, {_compact(meta)}" if _compact(meta) else None):
+        if candidate and len(candidate) <= LABEL_MAX:
+            return candidate
+    return _fit(f"{where}, {name}")
+
+
+def section_topic(section: str | None) -> str | None:
+    """A section heading without its numbering ("2 Aanleiding …" → "Aanleiding …"); None for "Vraag N"."""
+    if not section or section.lower().startswith(("vraag ", "vragen ")):
+        return None
+    return _NUMBERED_HEAD.sub("", section).strip() or None
+
+
+def _document_text(passage) -> str:
+    """What the pop-up shows: the full citation, the question a split answer belongs to, the passage."""
+    chunk = passage.chunk
+    parts = [f"**{passage.citation.label}**"]
+    if chunk.context and chunk.context.strip() and chunk.context.strip() not in chunk.text:
+        parts.append(f"*{chunk.context.strip()}*")
+    parts.append(chunk.text)
+    return "\n\n".join(parts)
+
+
+def _longer_labels(passage) -> list[str]:
+    """Labels (≤ 30 characters) that tell passages of one document apart: by section number or topic."""
+    meta, section = passage.document, passage.chunk.section or ""
+    name, number, topic = document_name(meta), re.match(r"^\s*(\d+)[.)]?\s", section), section_topic(section)
+    out = [f"{name} §{number.group(1)}"] if number else []
+    head = _compact(meta) or name
+    if topic and len(head) + 2 + min(len(topic), 10) <= LABEL_MAX:  # room for a recognisable topic
+        out.append(_fit(f"{head}, {topic}"))
+    return [label for label in out if len(label) <= LABEL_MAX]
+
+
+def labels(passages) -> list[str]:
+    """A chip label per passage, ≤ 30 characters, distinct within one answer where the passages allow:
+    the short label, else one with the section, else a counter ("… (2)")."""
+    out = [short_label(p) for p in passages]
+    for i, passage in enumerate(passages):
+        if out.count(out[i]) > 1:
+            taken = set(out[:i] + out[i + 1:])
+            out[i] = next((label for label in _longer_labels(passage) if label not in taken), out[i])
+    seen: dict[str, int] = {}
+    for i, label in enumerate(out):
+        if out.count(label) > 1:
+            seen[label] = seen.get(label, 0) + 1
+            out[i] = f"{_fit(label, LABEL_MAX - 4)} ({seen[label]})" if seen[label] > 1 else label
+    return out
+
+
+def owui_source(passage, label: str | None = None) -> dict:
+    """One Open WebUI source (the ``data`` of a ``source`` event): ``source {id, name, url?}``,
+    ``document`` [the passage with its citation], ``metadata`` [{source: passage id, name: label}]."""
+    label = label or short_label(passage)
+    source = {"id": passage.chunk.id, "name": label}
+    url = getattr(passage.document, "url", None)
+    if url and str(url).startswith(("https://", "http://")):
+        source["url"] = url
+    return {"source": source, "document": [_document_text(passage)],
+            "metadata": [{"source": passage.chunk.id, "name": label}]}
+
+
+def owui_sources(passages) -> list[dict]:
+    """Open WebUI sources for ``passages`` in citation order: the n-th is what ``[n]`` opens."""
+    passages = list(passages or ())
+    return [owui_source(p, label) for p, label in zip(passages, labels(passages))]
+
+
+def strip_footer(text: str) -> str:
+    return _FOOTER.sub("", text)
+
+
+def sources_footer(answer) -> str:
+    """"\\n\\nBronnen:\\n\\[1] citation …" for the sources the text cites (in number order), or "";
+    for an abstention, every passage under "Verwante passages:" (in the referral's language)."""
+    passages = answer.passages or ()
+    if answer.abstained:
+        cited = list(range(1, len(passages) + 1))
+        language = answer.referral.language if getattr(answer, "referral", None) else answer.language
+        head = _RELATED_HEAD.get(language, _RELATED_HEAD["en"])
+    else:
+        cited = sorted(cited_numbers(answer.text, len(passages)))
+        head = _FOOTER_HEAD.get(answer.language, _FOOTER_HEAD["nl"])
+    if not cited:
+        return ""
+    lines = [_FOOTER_LINE.format(n=n, label=passages[n - 1].citation.label) for n in cited]
+    return f"\n\n{head}\n" + "\n".join(lines)

@@ -1,0 +1,227 @@
+"""Open WebUI 0.12.4's own requests replayed against the real server (tests/data/openwebui/, recorded
+from a real Open WebUI by scripts/owui_check.py): a chat request with its tool definitions and
+stream_options gets a source event per citation; its title, tags and follow-up tasks are answered
+without retrieval, in the JSON Open WebUI parses, and never counted as questions."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from api.chat_sources import LABEL_MAX, short_label
+
+DATA = Path(__file__).parent / "data" / "openwebui"
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def fixture(name: str) -> dict:
+    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def question_of(body: dict) -> str:
+    content = body["messages"][-1]["content"]
+    return content if isinstance(content, str) else content[0]["text"]
+
+
+def chat_history(turns: list[tuple[str, str]], cut: bool = False) -> str:
+    """Open WebUI's rendering of a conversation in a task prompt (utils/misc.py get_messages_content);
+    ``cut``: messages over 1,000 characters cut in the middle, as for follow-ups (utils/task.py)."""
+    lines = []
+    for role, text in turns:
+        if cut and len(text) > 1000:
+            text = f"{text[:498]}...{text[-499:]}"
+        lines.append(f"{role.upper()}: {text}")
+    return "\n".join(lines)
+
+
+def with_history(body: dict, turns: list[tuple[str, str]], cut: bool = False) -> dict:
+    """The recorded task request with another conversation in its <chat_history>."""
+    body = json.loads(json.dumps(body))
+    prompt = body["messages"][-1]["content"]
+    head, _, rest = prompt.partition("<chat_history>\n")
+    _, _, tail = rest.partition("\n</chat_history>")
+    body["messages"][-1]["content"] = f"{head}<chat_history>\n{chat_history(turns, cut)}\n</chat_history>{tail}"
+    return body
+
+
+def task_json(reply: dict) -> dict:
+    """What Open WebUI takes from a task reply (utils/middleware.py background_tasks_handler)."""
+    content = reply["choices"][0]["message"]["content"]
+    return json.loads(content[content.find("{"): content.rfind("}") + 1])
+
+
+def metric(api, name: str, labels: str = "") -> float:
+    text = api.get("/metrics").text
+    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def answers_total(api) -> float:
+    text = api.get("/metrics").text
+    return sum(float(v) for v in re.findall(r"^vraagbaak_answers_total\{[^}]*\} (\S+)$", text, re.M))
+
+
+def stream_chat(api, body: dict) -> tuple[list[dict], str]:
+    with api.stream("POST", "/v1/chat/completions", json=body) as response:
+        assert response.status_code == 200, response.read()
+        lines = [line for line in response.iter_lines() if line]
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line[6:]) for line in lines[:-1]]
+    content = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    return chunks, content
+
+
+# ---------------------------------------------------------------- the recorded requests
+
+
+def test_the_recorded_requests_are_open_webuis():
+    chat = fixture("chat")
+    assert chat["stream"] is True and "stream_options" not in chat  # only with the model's "usage" capability
+    assert chat["tools"] and all(t["type"] == "function" and t["function"]["name"] for t in chat["tools"])
+    assert "metadata" not in chat  # Open WebUI removes it before forwarding (routers/openai.py)
+    for name, key in (("title", '"title"'), ("tags", '"tags"'), ("follow_ups", '"follow_ups"')):
+        body = fixture(name)
+        assert body["stream"] is False and len(body["messages"]) == 1
+        prompt = body["messages"][0]["content"]
+        assert prompt.startswith("### Task:") and "<chat_history>" in prompt and key in prompt
+
+
+# ---------------------------------------------------------------- sources
+
+
+def test_stream_has_a_source_event_per_citation(api):
+    body = {**fixture("chat"), "stream_options": {"include_usage": True}}  # as with the "usage" capability on
+    chunks, content = stream_chat(api, body)
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    events = [c["event"] for c in chunks if "event" in c]
+    assert all(c["choices"] == [] for c in chunks if "event" in c)
+    final = next(c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"] == "stop")
+    citations = final["citations"]
+    assert [e["type"] for e in events] == ["source"] * len(citations) and citations
+    # Open WebUI's [n] opens the n-th distinct metadata.source: one event per citation, in order.
+    for event, citation in zip(events, citations):
+        data = event["data"]
+        assert data["source"]["id"] == data["metadata"][0]["source"] == citation["id"]
+        label = data["metadata"][0]["name"]
+        assert label == data["source"]["name"] and 0 < len(label) <= LABEL_MAX
+        assert not label.startswith("http") and not data["source"]["id"].startswith("http")  # no favicon fetches
+        assert citation["text"] in data["document"][0] and citation["citation"] in data["document"][0]
+        assert "distances" not in data and "type" not in data  # no relevance percentages; stored as a source
+        assert "url" not in data["source"]  # the manifest has no URLs yet
+    text, _, footer = content.partition("\n\nBronnen:\n")
+    assert {int(n) for n in MARKER.findall(text)} <= set(range(1, len(citations) + 1))
+    # "\[n]": Open WebUI's citation tokenizer needs "[" + digit, so the footer's numbers make no more chips.
+    assert footer and not re.search(r"(?<!\\)\[\d", footer) and re.match(r"\\\[\d+\] ", footer)
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
+    assert len({e["data"]["metadata"][0]["name"] for e in events}) == len(events)  # labels tell them apart
+
+
+def test_plain_reply_carries_the_sources_as_open_webui_keeps_them(api):
+    body = {**fixture("chat"), "stream": False}
+    reply = api.post("/v1/chat/completions", json=body).json()
+    assert [s["metadata"][0]["source"] for s in reply["sources"]] == [c["id"] for c in reply["citations"]]
+
+
+def test_short_labels(service):
+    labels = {short_label(p) for q in ("Waarom is de WOM ingetrokken?", "Wat staat er in vraag 57 over taal?",
+                                       "Welke startbanen zijn er voor statushouders?")
+              for p in service.search(q, top_k=10).passages}
+    assert labels and all(0 < len(label) <= LABEL_MAX for label in labels), labels
+    assert any(label.startswith("Vraag ") for label in labels)
+
+
+# ---------------------------------------------------------------- background tasks
+
+
+def test_title_task_takes_the_question_and_retrieves_nothing(api):
+    before = (metric(api, "vraagbaak_retrieval_duration_seconds_count"), answers_total(api))
+    reply = api.post("/v1/chat/completions", json=fixture("title"))  # as recorded: its first turn only
+    assert reply.status_code == 200
+    title = task_json(reply.json())["title"]
+    assert 0 < len(title.split()) <= 7 and "?" not in title
+    assert reply.json()["vraagbaak"]["task"] == "title" and reply.json()["citations"] == []
+    english = with_history(fixture("title"), [("user", "Why was the minority consultation act withdrawn?"),
+                                              ("assistant", "")])
+    assert task_json(api.post("/v1/chat/completions", json=english).json())["title"] == \
+        "Minority consultation act withdrawn"
+    assert (metric(api, "vraagbaak_retrieval_duration_seconds_count"), answers_total(api)) == before
+    assert metric(api, "vraagbaak_chat_tasks_total", '{task="title"}') >= 2
+
+
+def test_tags_and_follow_ups_come_from_the_cited_passages(api):
+    chat = fixture("chat")
+    question = question_of(chat)
+    chunks, content = stream_chat(api, chat)
+    final = next(c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"] == "stop")
+    cited = [final["citations"][int(n) - 1] for n in dict.fromkeys(MARKER.findall(content.partition("\n\nBronnen")[0]))]
+    assert cited
+    before = (metric(api, "vraagbaak_retrieval_duration_seconds_count"), answers_total(api))
+
+    tags = task_json(api.post("/v1/chat/completions", json=with_history(
+        fixture("tags"), [("user", question), ("assistant", content)])).json())["tags"]
+    assert tags and all(isinstance(t, str) and t for t in tags)
+    assert any(t in c["citation"] for t in tags for c in cited), (tags, [c["citation"] for c in cited])
+
+    # Long enough to have got 413 as a question (2,000 characters): earlier turns and the answer.
+    turns = [("user", question), ("assistant", content), ("user", question), ("assistant", content)]
+    follow_body = with_history(fixture("follow_ups"), turns, cut=True)
+    assert len(follow_body["messages"][0]["content"]) > 2000
+    reply = api.post("/v1/chat/completions", json=follow_body)
+    assert reply.status_code == 200, reply.text
+    follow_ups = task_json(reply.json())["follow_ups"]  # utils/task.py parse_follow_ups: ≤ 5 strings ≤ 400
+    assert 1 <= len(follow_ups) <= 5 and all(isinstance(f, str) and 0 < len(f) <= 400 for f in follow_ups)
+    assert len(set(follow_ups)) == len(follow_ups) and question not in follow_ups
+    assert (metric(api, "vraagbaak_retrieval_duration_seconds_count"), answers_total(api)) == before
+
+
+@pytest.mark.parametrize("name", ["title", "tags", "follow_ups"])
+def test_recorded_tasks_answered_as_recorded(api, name):
+    for stream in (False, True):
+        body = {**fixture(name), "stream": stream}
+        response = api.post("/v1/chat/completions", json=body)
+        assert response.status_code == 200, response.text
+        if stream:
+            assert "data: [DONE]" in response.text and '"task"' in response.text
+        else:
+            assert set(task_json(response.json())) == {name}
+
+
+# ---------------------------------------------------------------- what a chat user reads
+
+
+@pytest.mark.parametrize("question, words", [
+    ("Waarom is het overleg met minderhedenorganisaties gestopt? " * 40, "Uw vraag is te lang"),
+    ("Why was the consultation with minority organisations stopped? " * 40, "Your question is too long")])
+def test_too_long_question_in_the_askers_language(api, question, words):
+    response = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
+        {"role": "user", "content": question}]})
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "question_too_long" and error["message"].startswith(words)
+    assert "messages[-1]" not in error["message"] and str(len(question)) in error["message"]
+
+
+def test_generative_asked_for_but_extractive_says_so(api):
+    body = {"model": "vraagbaak-generative", "messages": [{"role": "user", "content": question_of(fixture("chat"))}]}
+    reply = api.post("/v1/chat/completions", json=body).json()  # the test server has no LLM
+    assert reply["vraagbaak"]["mode_used"] == "extractive"
+    content = reply["choices"][0]["message"]["content"]
+    notice = [line for line in content.split("\n") if line.startswith("Let op:")]
+    assert len(notice) == 1 and "taalmodel" in notice[0]
+    plain = api.post("/v1/chat/completions", json={**body, "model": "vraagbaak"}).json()
+    assert "Let op:" not in plain["choices"][0]["message"]["content"]
+    from api.openai_compat import assistant_turn
+
+    assert assistant_turn(content) == content.split("\n\nLet op:")[0]
+
+
+def test_retrievals_are_counted_on_every_path(api):
+    question = question_of(fixture("chat"))
+    for path, body in (("/v1/search", {"query": question}), ("/v1/ask", {"question": question}),
+                       ("/v1/chat/completions", {"messages": [{"role": "user", "content": question}]})):
+        before = metric(api, "vraagbaak_retrieval_duration_seconds_count")
+        assert api.post(path, json=body).status_code == 200
+        assert metric(api, "vraagbaak_retrieval_duration_seconds_count") == before + 1, path
