@@ -105,8 +105,13 @@ class QueryNormalizer:
         texts = list(texts)
         surface: dict[str, Counter] = defaultdict(Counter)
         for text in texts:
-            for word in _WORD.findall(text):
-                surface[word.lower()][word] += 1
+            for m in _WORD.finditer(text):
+                word = m.group(0)
+                j = m.start() - 1
+                while j >= 0 and text[j] in " \t":
+                    j -= 1
+                # A capital at a sentence start says nothing about the word: it counts a little.
+                surface[word.lower()][word] += 1 if j >= 0 and text[j] not in ".!?:\n" else 0.01
         # The corpus's usual spelling of each word; words it writes only in capitals are acronyms.
         self.spelling = {low: forms.most_common(1)[0][0] for low, forms in surface.items()
                          if any(not f.isupper() for f in forms)}
