@@ -53,6 +53,7 @@ class Filters:
 
 
 FOCUS_WEIGHT = 0.5  # share of a long input's question part in its scores (rag/search/query.py)
+QUESTION_BONUS = 0.15  # cosine points for the answer to a question the query names ("Vraag 57")
 NEAR_DUPLICATE = 0.8  # share of the smaller passage's word 4-grams found in the larger one
 _MIN_SHINGLES = 15  # tiny passages (a heading's worth) are never called duplicates
 
@@ -141,14 +142,18 @@ class Retriever:
 
     def normalized_scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``scores`` of the normalised question (rag/search/query.py); a long input's question part
-        is scored on its own and weighs ``FOCUS_WEIGHT`` in both channels. ``query_vector``, when
-        given, must be the encoding of ``query``: it is used only when normalising changed nothing."""
+        is scored on its own and weighs ``FOCUS_WEIGHT`` in both channels; passages of the questions it
+        names ("Vraag 57") gain ``QUESTION_BONUS``. ``query_vector``, when given, must be the encoding
+        of ``query``: it is used only when normalising changed nothing."""
         q = self.normalize_query(query)
         dense, lexical = self.scores(q.text, query_vector if q.text == query else None)
         if q.focus:
             focus_dense, focus_lexical = self.scores(q.focus)
             dense = (1 - FOCUS_WEIGHT) * dense + FOCUS_WEIGHT * focus_dense
             lexical = (1 - FOCUS_WEIGHT) * _minmax(lexical) + FOCUS_WEIGHT * _minmax(focus_lexical)
+        if q.question_numbers:
+            named = np.array([not q.question_numbers.isdisjoint(c.question_numbers) for c in self.chunks])
+            dense = dense + QUESTION_BONUS * named
         return dense, lexical
 
     def fuse(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:

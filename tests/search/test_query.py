@@ -44,8 +44,9 @@ def test_acronym_and_expansion_become_the_same_query(normalize, short, long):
     assert "(" in normalize(short).text  # both forms are in it, for both channels
 
 
-def test_an_acronym_is_not_written_twice_and_other_brackets_stay(normalize):
+def test_an_acronym_is_not_written_twice_and_other_brackets_and_compounds_stay(normalize):
     assert normalize("Wat deed de WOM (tot 2013)?").text == "Wat deed de Wet overleg minderhedenbeleid (WOM) (tot 2013)?"
+    assert normalize("Zijn er LOM-organisaties?").text == "Zijn er LOM-organisaties?"
 
 
 @pytest.mark.parametrize("typed, plain", [
@@ -76,3 +77,13 @@ def test_a_long_input_gets_its_question_as_focus(normalize):
     assert (q57.focus, q12.focus) == ("Wat is het antwoord op Vraag 57?", "Wat is het antwoord op Vraag 12?")
     assert normalize("Wat is het antwoord op Vraag 57?").focus is None  # a plain question has none
     assert normalize(letter).focus == "In uw brief schrijft u over het beleid van de gemeente."
+
+
+@pytest.mark.parametrize("question, numbers", [
+    ("Wat is het antwoord op Vraag 57?", {57}),
+    ("Wat staat er bij vragen 12 en 13?", {12, 13}),
+    ("What is the answer to question 7, 8 and 9?", {7, 8, 9}),
+    ("Hoeveel vragen zijn er in 2024 gesteld?", set()),
+])
+def test_numbered_questions_are_recognised(normalize, question, numbers):
+    assert normalize(question).question_numbers == numbers
