@@ -17,12 +17,11 @@ Without the word list (not installed) steps 2 and 3 have no evidence: the docume
 
 from __future__ import annotations
 
-import bisect
 import functools
 import hashlib
-import itertools
 import logging
 import re
+from collections import Counter
 from pathlib import Path
 
 log = logging.getLogger("vraagbaak.ingest")
@@ -41,7 +40,7 @@ class WordList:
 
     def __init__(self, words: set[str], hyphenated: set[str], source: str | None):
         self.words, self.hyphenated, self.source = words, hyphenated, source
-        self._sorted: list[str] | None = None
+        self._hyphen_prefixes = Counter(w.split("-", 1)[0] for w in hyphenated)  # "oud" → 221
         self._prefixes: dict[str, bool] = {}
 
     def __bool__(self) -> bool:
@@ -53,17 +52,13 @@ class WordList:
         oud 221 : 78, niet 470 : 14, ex 209 : 69, non 71 : 10 (hyphen); netwerk 0 : 136, anti 49 : 251,
         midden 25 : 133 (joined)."""
         prefix = prefix.lower()
-        if prefix not in self._prefixes:
-            if self._sorted is None:
-                self._sorted = sorted(self.words)
-            at = bisect.bisect_left(self._sorted, prefix)
-            joined = 0
-            for word in itertools.islice(self._sorted, at, None):
-                if not word.startswith(prefix):
-                    break
-                joined += len(word) - len(prefix) >= 3 and word[len(prefix):] in self.words
-            hyphenated = sum(1 for w in self.hyphenated if w.startswith(prefix + "-"))
-            self._prefixes[prefix] = hyphenated >= 5 and hyphenated > joined
+        hyphenated = self._hyphen_prefixes[prefix]
+        if hyphenated < 5:
+            return False  # most prefixes ("netwerk", "fenomeen"): no need to count the joined ones
+        if prefix not in self._prefixes:  # one pass over the list per prefix (~30 ms), then cached
+            n = len(prefix)
+            joined = sum(1 for w in self.words if w.startswith(prefix) and len(w) - n >= 3 and w[n:] in self.words)
+            self._prefixes[prefix] = hyphenated > joined
         return self._prefixes[prefix]
 
 
@@ -78,10 +73,9 @@ def load_wordlist(path: Path = WORDLIST) -> WordList:
         log.warning(f"Dutch word list {path} not available ({exc.strerror or exc}); line-end hyphens are "
                     "decided on the documents' own words (make wordlist-setup installs it)")
         return WordList(set(), set(), None)
-    words, hyphenated = set(), set()
-    for word in data.decode("utf-8", errors="replace").lower().split():
-        (hyphenated if "-" in word else words).add(word)
-    return WordList(words, hyphenated, str(path))
+    everything = set(data.decode("utf-8", errors="replace").lower().split())
+    hyphenated = {w for w in everything if "-" in w}
+    return WordList(everything - hyphenated, hyphenated, str(path))
 
 
 @functools.lru_cache(maxsize=4)
