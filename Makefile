@@ -10,11 +10,23 @@ MODEL ?= embeddinggemma-300m
 # The browser tests use Debian's chromium (browser-setup); Playwright must not fetch one.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup llm-setup browser-setup index run llm test eval eval-llm bench owui-check
+.PHONY: setup wordlist-setup llm-setup browser-setup index run llm test eval eval-llm bench owui-check
 
-## setup: virtualenv with the project and its pinned dependencies, and the verified embedding model
-setup: $(STAMP)
+## setup: virtualenv with the project and its pinned dependencies, the verified embedding model and
+##        the Dutch word list
+setup: $(STAMP) wordlist-setup
 	$(BIN)/python -m embeddings.fetch $(MODEL)
+
+## wordlist-setup: Debian's Dutch word list (package wdutch, /usr/share/dict/nederlands), which decides
+##                 line-end hyphens at ingest (rag/ingest/hyphenation.py); apt-get only when it is missing.
+##                 Without it ingest still works, on the documents' own words; so a failed install warns.
+wordlist-setup:
+	@if [ ! -r /usr/share/dict/nederlands ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "make: installing Debian's wdutch (Dutch word list) for line-end hyphens"; \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wdutch; } \
+	    || echo "make: warning: wdutch not installed; line-end hyphens are decided on the documents' own words" >&2; \
+	fi
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 (or make PYTHON=/path/to/python3.11)" >&2; exit 1; }

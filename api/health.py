@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ERRORS, RuntimeDep
+from api.runtime import skipped_files
 from api.schemas import Health, Readiness
 from api.security import public_access
 
@@ -34,6 +35,7 @@ async def readyz(runtime: RuntimeDep) -> dict:
         "answer_engine": loaded.engine is not None,
         "llm_configured": runtime.llm is not None,
         "warm": runtime.warm,
+        "skipped_files": skipped_files(service),
     }
 
 

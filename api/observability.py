@@ -118,6 +118,9 @@ class Metrics:
         self.ready = Gauge("vraagbaak_ready", "1 when the model and index are loaded", registry=r)
         self.documents = Gauge("vraagbaak_index_documents", "Documents in the loaded index", registry=r)
         self.chunks = Gauge("vraagbaak_index_passages", "Passages in the loaded index", registry=r)
+        self.skipped_files = Gauge("vraagbaak_corpus_skipped_files",
+                                   "Corpus files left out of the loaded index (unreadable, not text, empty); "
+                                   "/readyz names them", registry=r)
         self.reindexes = Counter("vraagbaak_reindex", "Index rebuilds requested through the API, by outcome",
                                  ["status"], registry=r)
         # Exported from the start, so dashboards and alerts see zeros rather than missing series.

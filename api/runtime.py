@@ -100,6 +100,11 @@ class _GatedExecutor(ThreadPoolExecutor):
         return super().submit(self._gate.run, functools.partial(fn, *args, **kwargs))
 
 
+def skipped_files(service: Vraagbaak) -> list[dict]:
+    """[{file, reason}]: corpus files the loaded index left out (recorded in its manifest at build time)."""
+    return list(service.index.manifest.get("skipped") or [])
+
+
 @dataclass(frozen=True)
 class Loaded:
     service: Vraagbaak
@@ -121,6 +126,7 @@ class ReindexState:
     seconds: float | None = None
     swapped: bool = False
     error: str | None = None
+    skipped_files: list[dict] = field(default_factory=list)  # [{file, reason}] left out by this rebuild
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -262,6 +268,7 @@ class Runtime:
         self.metrics.ready.set(1)
         self.metrics.documents.set(len(service.index.documents))
         self.metrics.chunks.set(len(service.index.chunks))
+        self.metrics.skipped_files.set(len(skipped_files(service)))
 
     def _make_llm(self):
         if not getattr(self.settings, "llm_base_url", ""):
@@ -345,6 +352,7 @@ class Runtime:
                 self._spawn(self._warm())
             state.status, state.documents, state.passages = report.status, report.documents, report.chunks
             state.embedded, state.seconds, state.swapped = report.embedded, round(report.seconds, 1), service is not None
+            state.skipped_files = [f.to_dict() for f in report.skipped]
             state.state = "succeeded"
             self.metrics.reindexes.labels("succeeded").inc()
             log.info(f"reindex {report.status}: {report.documents} documents, {report.chunks} passages, "

@@ -219,6 +219,11 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class SkippedFile(BaseModel):
+    file: str = Field(description="File name in the corpus folder")
+    reason: str = Field(description="Why it is not indexed, e.g. 'the file is empty'")
+
+
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
     documents: int
@@ -228,6 +233,7 @@ class Readiness(BaseModel):
     answer_engine: bool
     llm_configured: bool
     warm: bool = Field(description="The background warm-up after loading is done: latency is at its steady state")
+    skipped_files: list[SkippedFile] = Field([], description="Corpus files left out of the index, and why")
 
 
 class ReindexRequest(Strict):
@@ -247,6 +253,7 @@ class ReindexStatus(BaseModel):
     seconds: float | None = None
     swapped: bool
     error: str | None = None
+    skipped_files: list[SkippedFile] = Field([], description="Corpus files this rebuild left out, and why")
 
 
 # ---------------------------------------------------------------- feedback

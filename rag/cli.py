@@ -269,6 +269,10 @@ def cmd_index(args) -> int:
     report = build_index(settings, force=args.force)
     print(f"index {report.status}: {report.documents} documents, {report.chunks} chunks, "
           f"{report.embedded} newly embedded, {report.seconds:.1f} s ({report.path})")
+    if report.skipped:  # reported, not fatal: the other documents are indexed and served
+        print(f"skipped {len(report.skipped)} file(s), not in the index:")
+        for skipped in report.skipped:
+            print(f"  {skipped}")
     return EXIT_OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,8 @@ import numpy as np
 from embeddings.encoder import Encoder
 from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
-from rag.ingest.corpus import load_corpus
+from rag.ingest.corpus import SkippedFile, scan_corpus
+from rag.ingest.hyphenation import load_wordlist, wordlist_id
 from rag.search.stores.faiss_store import INDEX_FORMAT, read_manifest, write_index
 from rag.ingest.parse import PARSER_VERSION, parse_document
 from rag.types import Chunk, Document, ParsedDocument
@@ -26,13 +27,18 @@ class BuildReport:
     chunks: int
     embedded: int  # chunks that had to be embedded (not in the cache)
     seconds: float
+    skipped: list[SkippedFile] = field(default_factory=list)  # corpus files left out, with the reason
 
 
 def corpus_hash(corpus_dir: Path) -> str:
     h = hashlib.sha256()
     for f in sorted(Path(corpus_dir).iterdir()):
-        if f.is_file() and f.suffix in {".txt", ".json"}:
-            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        if f.suffix in {".txt", ".json"}:
+            try:
+                data = f.read_bytes()
+            except OSError as exc:  # unreadable: skipped by the load; its state still counts
+                data = f"unreadable: {exc.strerror or exc}".encode()
+            h.update(f.name.encode() + b"\0" + data + b"\0")
     return h.hexdigest()
 
 
@@ -77,15 +83,20 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     while embedding (EncodingStopped then; the published index is untouched)."""
     started = time.perf_counter()
     corpus_dir = Path(settings.corpus_dir)
-    documents = load_corpus(corpus_dir)  # fails early, with a clear message, on a bad corpus
+    corpus = scan_corpus(corpus_dir)  # fails early, with a clear message, on a bad corpus
+    documents = corpus.documents
     encoder = encoder or Encoder(settings)
+    # The parsed text depends on the Dutch word list (line-end hyphens), so a new list means a rebuild;
+    # "skipped" lets the service report left-out files without reading the corpus again.
     wanted = {**expected_manifest(settings, encoder.model_hash), "corpus_hash": corpus_hash(corpus_dir),
+              "wordlist": wordlist_id(), "skipped": [f.to_dict() for f in corpus.skipped],
               "index_type": settings.index_type, "format": INDEX_FORMAT}
     current = read_manifest(settings.index_dir)
     if not force and current and all(current.get(k) == v for k, v in wanted.items()):
         return BuildReport("up-to-date", settings.index_dir / "current", len(documents), current.get("count", 0), 0,
-                           time.perf_counter() - started)
+                           time.perf_counter() - started, corpus.skipped)
     chunks, units = chunk_corpus(documents)
+    load_wordlist.cache_clear()  # ~60 MB a serving process (reindex) need not keep
     unit_texts = [u for chunk_units_ in units for u in chunk_units_]
     unit_owner = np.array([i for i, chunk_units_ in enumerate(units) for _ in chunk_units_], dtype=np.int32)
     # One encode call for chunks and units: the cache and the progress bar see all the work.
@@ -94,4 +105,5 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     chunk_vectors, unit_vectors = vectors[: len(chunks)], vectors[len(chunks):]
     path = write_index(settings.index_dir, {k: v for k, v in wanted.items() if k not in ("index_type", "format")}, chunk_vectors,
                        chunks, [d.meta for d in documents], settings.index_type, unit_vectors, unit_owner)
-    return BuildReport("built", path, len(documents), len(chunks), embedded, time.perf_counter() - started)
+    return BuildReport("built", path, len(documents), len(chunks), embedded, time.perf_counter() - started,
+                       corpus.skipped)

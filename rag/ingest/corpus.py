@@ -3,15 +3,24 @@
 Metadata comes from ``manifest.json`` in the corpus folder. A ``.txt`` dropped into the folder
 without a manifest entry is ingested too: its metadata come from an optional sidecar
 ``<name>.json`` (same fields as a manifest entry), else from the file name and first line.
+
+Each document's encoding is detected (rag/ingest/normalize.py). A document that cannot be read, is
+not text, or is empty is skipped with a per-file reason (``SkippedFile``); the rest is loaded.
+Mistakes in the metadata (manifest, sidecars, duplicate ids) still stop the load: they are the
+operator's, and silently dropping a document they described would hide them.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import logging
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rag.ingest.normalize import NotText, ascii_slug, decode_bytes, normalize_text
 from rag.types import Document, DocumentMeta
+
+log = logging.getLogger("vraagbaak.ingest")
 
 MANIFEST = "manifest.json"
 _META_FIELDS = ("id", "title", "date", "doc_type", "reference", "author", "url")
@@ -22,6 +31,7 @@ class CorpusError(ValueError):
 
 
 def read_text(path: Path) -> str:
+    """A UTF-8 text file (manifest, sidecar, queries file) with LF line ends; CorpusError otherwise."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -36,8 +46,46 @@ def read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A corpus file left out of the index, and why (one line a person can act on)."""
+
+    file: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    documents: list[Document]
+    skipped: list[SkippedFile]
+
+
+def read_document(path: Path) -> str:
+    """A document's text: encoding detected, normalised (NFKC, soft hyphens, NBSP, line ends).
+
+    Raises CorpusError when the file cannot be read, is not text, or holds no text."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        text, _ = decode_bytes(data)
+    except NotText as exc:
+        raise CorpusError(f"is not text: {exc}") from exc
+    text = normalize_text(text)
+    if not text.strip():
+        raise CorpusError("is empty" if not data else "holds no text (only white space)")
+    return text
+
+
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "document"
+    return ascii_slug(name)
 
 
 def _meta_from(entry: dict, file: str, where: str) -> DocumentMeta:
@@ -74,13 +122,20 @@ def _fallback_meta(path: Path, text: str) -> DocumentMeta:
             raise CorpusError(f"{sidecar} is not valid JSON: {exc}") from exc
         if not isinstance(entry, dict):
             raise CorpusError(f"{sidecar} must hold a JSON object")
-        entry = {"id": _slug(path.stem), "title": path.stem, **entry}
+        entry = {"id": _slug(path.stem), "title": normalize_text(path.stem), **entry}
         return _meta_from(entry, path.name, str(sidecar))
-    first_line = next((line.strip() for line in text.splitlines() if line.strip()), path.stem)
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), normalize_text(path.stem))
     return DocumentMeta(id=_slug(path.stem), title=first_line[:120], file=path.name)
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
+    """The readable documents of the corpus folder (skipped files are logged; see ``scan_corpus``)."""
+    return scan_corpus(corpus_dir).documents
+
+
+def scan_corpus(corpus_dir: Path) -> Corpus:
+    """Documents and skipped files of a corpus folder. CorpusError when the folder is missing, holds no
+    .txt, the metadata are wrong, or no document at all can be read (then the message lists why)."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist")
@@ -91,13 +146,20 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
     missing = sorted(set(manifest) - {f.name for f in files})
     if missing:
         raise CorpusError(f"{corpus_dir / MANIFEST} names files that are not there: {', '.join(missing)}")
-    docs = []
+    docs, skipped = [], []
     for path in files:
-        text = read_text(path)
+        try:
+            text = read_document(path)
+        except CorpusError as exc:
+            skipped.append(SkippedFile(path.name, f"the file {exc}"))
+            log.warning(f"skipped {path}: {skipped[-1].reason}; the other documents are indexed")
+            continue
         meta = manifest.get(path.name) or _fallback_meta(path, text)
         docs.append(Document(meta=meta, raw_text=text))
+    if not docs:
+        raise CorpusError(f"no readable .txt documents in {corpus_dir}: " + "; ".join(map(str, skipped)))
     ids = [d.meta.id for d in docs]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise CorpusError(f"duplicate document id(s) in {corpus_dir}: {', '.join(dupes)}")
-    return docs
+    return Corpus(docs, skipped)

@@ -1,8 +1,11 @@
 """Pages, page furniture and footnotes of line-wrapped PDF text (used by rag/ingest/parse.py).
 
-* A line that starts with a single space is the first line of a new PDF page.
+* A line that starts with a single space, or follows a form feed, is the first line of a new page.
 * Page furniture (``Datum`` / ``Onze referentie 2013-0000024260`` repeated on each page, running page
-  headers, the letterhead before ``Betreft`` or ``Den Haag, <datum>``) is removed.
+  headers, the letterhead before ``Betreft`` or ``Den Haag, <datum>``) is removed. Besides these known
+  forms, any line near a page's top or bottom that recurs on at least half of the pages with one
+  number counting up with the page (``Tweede Kamer der Staten-Generaal   Pagina 2 van 3``) is
+  running header or footer (``generic_furniture``). A page is never emptied by this.
 * Footnotes sit at the bottom of a page as ``N text`` lines, numbered across the whole document; their
   markers stick to the text (``lid Becker1.``, ``in juli 20132,``) and are replaced by sentinels.
 """
@@ -35,9 +38,11 @@ class _Line:
 
 def split_lines(raw: str) -> list[_Line]:
     out = []
-    for line in raw.replace("\u00a0", " ").replace("\t", " ").split("\n"):
-        line = line.rstrip()
-        out.append(_Line(line.strip(), page_start=bool(re.match(r"^ \S", line))))
+    # A form feed starts a page: put it at the head of a line of its own.
+    for line in raw.replace("\u00a0", " ").replace("\t", " ").replace("\f", "\n\f").split("\n"):
+        feed = line.startswith("\f")
+        line = line.lstrip("\f").rstrip()
+        out.append(_Line(line.strip(), page_start=feed or bool(re.match(r"^ \S", line))))
     return out
 
 
@@ -64,12 +69,59 @@ def strip_letterhead(lines: list[str]) -> list[str]:
     return lines
 
 
+_EDGE_LINES = 3  # running headers and footers sit within this many text lines of a page's top or bottom
+_NUMBER = re.compile(r"\d+")
+
+
+def _edges(page: list[str]) -> list[int]:
+    filled = [i for i, line in enumerate(page) if line]
+    return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+
+
+def generic_furniture(pages: list[list[str]]) -> set[tuple[int, int]]:
+    """(page, line) positions of running headers and footers found by their shape alone.
+
+    A line is one when its text with the numbers blanked out recurs near the top or bottom of at
+    least half of the pages (and of two), and across those pages exactly one of its numbers changes,
+    always upwards: a page number ("Pagina 2 van 3", "- 4 -", "vergaderjaar 2013–2014, nr. 47 5").
+    Footnotes at page bottoms look alike but change several numbers at once, or none."""
+    if len(pages) < 2:
+        return set()
+    seen: dict[str, list[tuple[int, int, tuple[int, ...]]]] = {}
+    for p, page in enumerate(pages):
+        for i in _edges(page):
+            numbers = tuple(int(n) for n in _NUMBER.findall(page[i]))
+            if numbers:
+                shape = " ".join(_NUMBER.sub("#", page[i]).split())
+                seen.setdefault(shape, []).append((p, i, numbers))
+    found: set[tuple[int, int]] = set()
+    for hits in seen.values():
+        on_pages = sorted({p for p, _, _ in hits})
+        if len(on_pages) < max(2, (len(pages) + 1) // 2) or len(on_pages) != len(hits):
+            continue  # too rare, or twice on one page (a list, not a header)
+        hits.sort()
+        columns = list(zip(*(numbers for _, _, numbers in hits)))
+        varying = [c for c in columns if len(set(c)) > 1]
+        if len(varying) == 1 and all(a < b for a, b in zip(varying[0], varying[0][1:])):
+            found.update((p, i) for p, i, _ in hits)
+    return found
+
+
 def remove_furniture(pages: list[list[str]], counts: Counter) -> list[list[str]]:
-    """``counts``: how often each line occurs in the whole document, letterhead included."""
+    """``counts``: how often each line occurs in the whole document, letterhead included.
+    Lines found by shape alone (``generic_furniture``) stay when they are all the text a page has."""
+    generic = generic_furniture(pages)
+
     def is_furniture(line: str) -> bool:
         # A reference number or page number standing alone on several pages is running header.
         return bool(_FURNITURE.match(line)) or (counts[line] >= 3 and bool(NUMERIC_LINE.match(line)))
-    return [[line for line in page if not is_furniture(line)] for page in pages]
+
+    out = []
+    for p, page in enumerate(pages):
+        known = [(i, line) for i, line in enumerate(page) if not is_furniture(line)]
+        kept = [line for i, line in known if (p, i) not in generic]
+        out.append(kept if any(kept) else [line for _, line in known])
+    return out
 
 
 def footnote_zone(page: list[str], expected: int) -> int | None:

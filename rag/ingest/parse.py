@@ -1,15 +1,19 @@
 """Parse: raw text as delivered (line-wrapped PDF text) → ParsedDocument.
 
-Pure functions, no I/O. What the delivered texts look like, and what we do about it:
+Pure functions, no I/O (but the Dutch word list, read once). What the delivered texts look like, and
+what we do about it:
 
-* A line that starts with a single space is the first line of a new PDF page.
+* Characters first: ``normalize_text`` (rag/ingest/normalize.py: NFKC, soft hyphens, NBSP, line ends),
+  so every offset below is into normalised text.
+* A line that starts with a single space, or follows a form feed, is the first line of a new page.
 * Footnotes sit at the bottom of a page as ``N text`` lines, numbered across the whole document;
   their markers stick to the text (``lid Becker1.``, ``in juli 20132,``). We take both out of
   the running text and keep each footnote with the offset of its marker.
 * Page furniture (``Datum`` / ``Onze referentie 2013-0000024260`` repeated on each page, the
   letterhead before ``Betreft`` or ``Den Haag, <datum>``) is removed.
 * Words broken at line ends are joined (``vol-`` + ``gende`` → ``volgende``) unless the hyphen
-  is real (``LOM-organisaties``, ``EU-arbeidsmigranten``, ``vroeg- en voorschoolse``).
+  is real (``LOM-organisaties``, ``EU-arbeidsmigranten``, ``vroeg- en voorschoolse``,
+  ``niet-westerse``: the document's words and a Dutch word list decide, rag/ingest/hyphenation.py).
 * Paragraphs are blank-line separated, but a blank line (or a page break) inside a sentence does
   not end it: a fragment that starts in lower case continues an unfinished paragraph.
 * Short capitalised one-line paragraphs without final punctuation are headings.
@@ -24,12 +28,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rag.ingest.hyphenation import join_lines, vocabulary
+from rag.ingest.normalize import normalize_text
 from rag.ingest.pages import (FN_CLOSE, FN_OPEN, NUMERIC_LINE, footnote_zone, mark_footnotes, parse_footnotes,
                               remove_furniture, split_lines, split_pages, strip_letterhead)
 from rag.types import Block, Document, Footnote, ParsedDocument
 
 # Bump when the cleaned text or blocks change: indexes built by another version refuse to load.
-PARSER_VERSION = "2"
+# 3: Unicode normalisation, form feeds, generic running headers, word-list hyphenation.
+PARSER_VERSION = "3"
 
 # Footnote markers travel through the text as private-use sentinels until offsets are final.
 _SENTINEL_RE = re.compile(f"{FN_OPEN}(\\d+){FN_CLOSE}")
@@ -121,7 +127,7 @@ def _in_sequence(text: str, last_number: int | None, after_signature: bool) -> b
 
 
 def parse_document(doc: Document) -> ParsedDocument:
-    raw = doc.raw_text
+    raw = normalize_text(doc.raw_text)  # a no-op for documents loaded by rag/ingest/corpus.py
     pages = split_pages(split_lines(raw))
     # Counted before the letterhead goes: its "Onze referentie <nr>" is one of the repeats.
     counts = Counter(line for page in pages for line in page if line)

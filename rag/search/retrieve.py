@@ -18,6 +18,7 @@ import numpy as np
 from rag.search.citations import make_citation
 from rag.search.stores.faiss_store import StoredIndex
 from rag.search.lexical import BM25
+from rag.search.query import QueryNormalizer
 from rag.types import Chunk, Passage
 
 
@@ -51,6 +52,8 @@ class Filters:
         return True
 
 
+FOCUS_WEIGHT = 0.5  # share of a long input's question part in its scores (rag/search/query.py)
+QUESTION_BONUS = 0.15  # cosine points for the answer to a question the query names ("Vraag 57")
 NEAR_DUPLICATE = 0.8  # share of the smaller passage's word 4-grams found in the larger one
 _MIN_SHINGLES = 15  # tiny passages (a heading's worth) are never called duplicates
 
@@ -119,6 +122,7 @@ class Retriever:
         self.bm25 = BM25([f"{titles.get(c.doc_id, '')} {c.section or ''} {c.retrieval_text}" for c in self.chunks])
         self._groups = duplicate_groups(self.chunks)
         self._dates = [index.documents[c.doc_id].date if c.doc_id in index.documents else None for c in self.chunks]
+        self.normalize_query = QueryNormalizer(c.retrieval_text for c in self.chunks)  # rag/search/query.py
 
     def scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(dense cosine, lexical BM25) for every chunk, in index order."""
@@ -136,6 +140,22 @@ class Retriever:
         lexical = self.bm25.scores(query) if self.lexical_weight > 0 else np.zeros(n, dtype=np.float32)
         return dense, lexical
 
+    def normalized_scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``scores`` of the normalised question (rag/search/query.py); a long input's question part
+        is scored on its own and weighs ``FOCUS_WEIGHT`` in both channels; passages of the questions it
+        names ("Vraag 57") gain ``QUESTION_BONUS``. ``query_vector``, when given, must be the encoding
+        of ``query``: it is used only when normalising changed nothing."""
+        q = self.normalize_query(query)
+        dense, lexical = self.scores(q.text, query_vector if q.text == query else None)
+        if q.focus:
+            focus_dense, focus_lexical = self.scores(q.focus)
+            dense = (1 - FOCUS_WEIGHT) * dense + FOCUS_WEIGHT * focus_dense
+            lexical = (1 - FOCUS_WEIGHT) * _minmax(lexical) + FOCUS_WEIGHT * _minmax(focus_lexical)
+        if q.question_numbers:
+            named = np.array([not q.question_numbers.isdisjoint(c.question_numbers) for c in self.chunks])
+            dense = dense + QUESTION_BONUS * named
+        return dense, lexical
+
     def fuse(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
         if self.lexical_weight <= 0 or float(lexical.max()) <= 0:
             return dense
@@ -144,7 +164,7 @@ class Retriever:
 
     def search(self, query: str, top_k: int = 5, filters: Filters | None = None,
                query_vector: np.ndarray | None = None) -> list[Passage]:
-        dense, lexical = self.scores(query, query_vector)
+        dense, lexical = self.normalized_scores(query, query_vector)
         fused = self.fuse(dense, lexical)
         order = np.argsort(-fused, kind="stable")
         passages: list[Passage] = []

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.ingest.corpus import CorpusError, load_corpus
+from rag.ingest.corpus import CorpusError, load_corpus, scan_corpus
 
 CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 
@@ -59,12 +59,12 @@ def test_sidecar_can_set_the_id_and_is_checked(tmp_path):
         load_corpus(tmp_path)
 
 
-def test_non_utf8_file_is_a_clear_error(tmp_path):
-    (tmp_path / "oud.txt").write_bytes("Café in één regel.\n".encode("cp1252"))
-    with pytest.raises(CorpusError) as info:
-        load_corpus(tmp_path)
-    message = str(info.value)
-    assert "oud.txt" in message and "not UTF-8" in message and "iconv" in message
+def test_a_windows_1252_file_is_decoded_and_a_binary_one_skipped(tmp_path):
+    (tmp_path / "oud.txt").write_bytes("Café in één regel, naïef.\n".encode("cp1252"))
+    (tmp_path / "plaatje.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    corpus = scan_corpus(tmp_path)
+    assert [d.raw_text for d in corpus.documents] == ["Café in één regel, naïef.\n"]
+    assert [(f.file, "not text" in f.reason) for f in corpus.skipped] == [("plaatje.txt", True)]
 
 
 def test_missing_or_empty_folder_is_a_clear_error(tmp_path):
