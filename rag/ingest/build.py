@@ -96,5 +96,6 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
                                                  should_stop=should_stop)
     chunk_vectors, unit_vectors = vectors[: len(chunks)], vectors[len(chunks):]
     manifest = {k: v for k, v in wanted.items() if k not in ("index_type", "format")}
-    version = store.publish(manifest, chunks, [d.meta for d in documents], chunk_vectors, unit_vectors, unit_owner)
+    version = store.publish(manifest, chunks, [d.meta for d in documents], chunk_vectors, unit_vectors, unit_owner,
+                            force=force)
     return BuildReport("built", version, len(documents), len(chunks), embedded, time.perf_counter() - started)

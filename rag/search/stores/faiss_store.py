@@ -215,6 +215,6 @@ class FaissStore:
         return load_index(self.index_dir, expected)
 
     def publish(self, manifest: dict, chunks: list[Chunk], documents: list[DocumentMeta], vectors: np.ndarray,
-                unit_vectors: np.ndarray, unit_owner: np.ndarray) -> str:
+                unit_vectors: np.ndarray, unit_owner: np.ndarray, force: bool = False) -> str:
         return write_index(self.index_dir, manifest, vectors, chunks, documents, self.index_type, unit_vectors,
                            unit_owner).name

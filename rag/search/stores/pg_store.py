@@ -72,9 +72,7 @@ class PgVersion(IndexVersion):
         self.store, self.version_id, self.name = store, version_id, f"v{version_id}"
         self.manifest, self.chunks, self.documents, self.groups = manifest, chunks, documents, groups
         self._index_groups()
-        t = _tables(version_id)
-        self._sql_cache: dict[tuple, str] = {}
-        self._t = t
+        self._t = _tables(version_id)
 
     def _sql(self, filters: Filters | None) -> tuple[str, dict]:
         conds, params = [], {}
@@ -91,11 +89,15 @@ class PgVersion(IndexVersion):
                 params["to"] = period(filters.date_to)[1]
         where = " AND ".join(conds) or "true"
         P, U, L = self._t["passages"], self._t["units"], self._t["lexical"]
+
+        def join(alias: str) -> str:  # the passage row, for its filter columns; not needed without filters
+            return f"JOIN {P} p ON p.pos = {alias}.pos" if conds else ""
+
         sql = f"""
             WITH d AS (SELECT p.pos FROM {P} p WHERE {where} ORDER BY p.embedding <#> %(q)s LIMIT %(n)s),
-            u AS (SELECT u.pos FROM {U} u JOIN {P} p ON p.pos = u.pos WHERE {where}
+            u AS (SELECT u.pos FROM {U} u {join("u")} WHERE {where}
                   ORDER BY u.embedding <#> %(q)s LIMIT %(n)s),
-            l AS (SELECT x.pos FROM {L} x JOIN {P} p ON p.pos = x.pos WHERE x.term = ANY(%(terms)s) AND {where}
+            l AS (SELECT x.pos FROM {L} x {join("x")} WHERE x.term = ANY(%(terms)s) AND {where}
                   GROUP BY x.pos ORDER BY sum(x.weight) DESC, x.pos LIMIT %(n)s),
             c AS (SELECT pos FROM d UNION SELECT pos FROM u UNION SELECT pos FROM l),
             us AS (SELECT u.pos, max(-(u.embedding <#> %(q)s)) AS s FROM {U} u
@@ -235,9 +237,11 @@ class PostgresStore:
     # -- writing -------------------------------------------------------------------------------------
 
     def publish(self, manifest: dict, chunks: list[Chunk], documents: list[DocumentMeta], vectors: np.ndarray,
-                unit_vectors: np.ndarray, unit_owner: np.ndarray) -> str:
+                unit_vectors: np.ndarray, unit_owner: np.ndarray, force: bool = False) -> str:
         """Write a complete version and make it the active one, in one transaction; returns ``v<id>``.
-        Then drop versions retired more than RETIRED_GRACE_SECONDS ago."""
+        An identical active version (same manifest: replicas starting together) is kept instead,
+        unless ``force``. Then
+        drop versions retired more than RETIRED_GRACE_SECONDS ago."""
         dim = int(vectors.shape[1])
         titles = {d.id: d.title for d in documents}
         dates = {d.id: d.date for d in documents}
@@ -251,6 +255,9 @@ class PostgresStore:
         with self.connect() as conn:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                active = self._active(conn)
+                if not force and active and all(active[1].get(k) == full[k] for k in (*manifest, "format", "index_type")):
+                    return f"v{active[0]}"  # another replica published this same build while we embedded
                 version_id = conn.execute("INSERT INTO vraagbaak_index_versions (manifest) VALUES (%s) RETURNING id",
                                           (json.dumps(full),)).fetchone()[0]
                 t = _tables(version_id)
