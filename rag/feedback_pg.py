@@ -92,7 +92,8 @@ class PostgresFeedbackStore(FeedbackStore):
         try:
             with self._connect() as conn, conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-                conn.execute("CREATE TABLE IF NOT EXISTS vraagbaak_schema (component text PRIMARY KEY, version int NOT NULL)")
+                conn.execute("CREATE TABLE IF NOT EXISTS vraagbaak_schema "
+                             "(component text PRIMARY KEY, version int NOT NULL)")
                 row = conn.execute("SELECT version FROM vraagbaak_schema WHERE component = 'feedback'").fetchone()
                 version = row[0] if row else 0
                 if version > len(self.migrations):
@@ -125,7 +126,8 @@ class PostgresFeedbackStore(FeedbackStore):
 
     def count(self, rating: str | None = None) -> int:
         where, args = ("WHERE rating = %s", (rating,)) if rating else ("", ())
-        return self._run("read", lambda conn: conn.execute(f"SELECT count(*) FROM feedback {where}", args).fetchone()[0])
+        sql = f"SELECT count(*) FROM feedback {where}"
+        return self._run("read", lambda conn: conn.execute(sql, args).fetchone()[0])
 
     def rows(self, limit: int | None = None, offset: int = 0, rating: str | None = None,
              newest_first: bool = False) -> Iterator[Feedback]:

@@ -18,8 +18,8 @@ def pg_service(service, settings, pg_database):
     store = open_store(pg_settings)
     report = build_index(pg_settings, service.encoder, store=store)
     assert report.status == "built" and report.embedded == 0
-    yield Vraagbaak(pg_settings, service.encoder, store.load(expected_manifest(pg_settings, service.encoder.model_hash)),
-                    store)
+    index = store.load(expected_manifest(pg_settings, service.encoder.model_hash))
+    yield Vraagbaak(pg_settings, service.encoder, index, store)
     store.close()
 
 

@@ -56,7 +56,8 @@ def test_reindex_under_load_reaches_both_replicas(tmp_path, service, documents, 
             while not stop.is_set():
                 replica = (n + i) % 2
                 r = http.post(f"{replicas[replica]}/v1/search", json={"query": QUERIES[i % len(QUERIES)], "top_k": 5})
-                docs = frozenset(p["document"]["id"] for p in r.json().get("results", [])) if r.status_code == 200 else None
+                ok = r.status_code == 200
+                docs = frozenset(p["document"]["id"] for p in r.json()["results"]) if ok else None
                 with lock:
                     results.append((replica, r.status_code, docs))
                 i += 1

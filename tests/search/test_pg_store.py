@@ -30,7 +30,8 @@ def test_round_trip(service, pg_service):
     assert pg_service.index.name.startswith("v") and pg_service.index.manifest["store"] == "postgresql"
 
 
-@pytest.mark.parametrize("filters", [None, Filters(doc_ids=("kst-32824-445",)), Filters(date_from="2013", date_to="2013")])
+@pytest.mark.parametrize("filters", [None, Filters(doc_ids=("kst-32824-445",)),
+                                     Filters(date_from="2013", date_to="2013")])
 def test_both_stores_rank_every_dev_question_alike(service, pg_service, filters):
     """Same passages, same order, same scores (float32 arithmetic on both sides) for all dev questions."""
     for q in DEV:

@@ -256,7 +256,8 @@ class PostgresStore:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
                 active = self._active(conn)
-                if not force and active and all(active[1].get(k) == full[k] for k in (*manifest, "format", "index_type")):
+                same = active and all(active[1].get(k) == full[k] for k in (*manifest, "format", "index_type"))
+                if same and not force:
                     return f"v{active[0]}"  # another replica published this same build while we embedded
                 version_id = conn.execute("INSERT INTO vraagbaak_index_versions (manifest) VALUES (%s) RETURNING id",
                                           (json.dumps(full),)).fetchone()[0]
@@ -265,7 +266,8 @@ class PostgresStore:
                     pos int PRIMARY KEY, id text NOT NULL, doc_id text NOT NULL, date_first text, date_last text,
                     dup_group int NOT NULL, chunk jsonb NOT NULL, embedding vector({dim}) NOT NULL)""")
                 conn.execute(f"CREATE TABLE {t['units']} (pos int NOT NULL, embedding vector({dim}) NOT NULL)")
-                conn.execute(f"CREATE TABLE {t['lexical']} (term text NOT NULL, pos int NOT NULL, weight real NOT NULL)")
+                conn.execute(f"CREATE TABLE {t['lexical']} (term text NOT NULL, pos int NOT NULL, "
+                             "weight real NOT NULL)")
                 conn.execute(f"CREATE TABLE {t['documents']} (id text PRIMARY KEY, meta jsonb NOT NULL)")
                 with conn.cursor() as cur:
                     with cur.copy(f"COPY {t['documents']} (id, meta) FROM STDIN") as copy:

@@ -282,7 +282,7 @@ def _initdb(data_dir: Path, user: pwd.struct_passwd | None, sync: bool = True) -
     pw_path.write_text(password + "\n")
     os.chmod(pw_path, 0o600)
     with open(data_dir / "postgresql.conf", "a") as fh:
-        fh.write(f"\ninclude_if_exists = '{_CONF_FILE}'  # written by rag/search/stores/pgserver_local.py on each start\n")
+        fh.write(f"\ninclude_if_exists = '{_CONF_FILE}'  # written by pgserver_local.py on each start\n")
     if user is not None:
         os.chown(pw_path, user.pw_uid, user.pw_gid)
 
