@@ -66,7 +66,7 @@ def test_a_failed_publish_leaves_the_active_version_and_no_tables(service, pg_da
                          np.minimum(index.unit_owner[:30], 19))
     bad_vectors = index.faiss_index.reconstruct_n(0, 20)[:, :100]  # another dimension than the units: COPY fails
     with pytest.raises(psycopg.Error):
-        store.publish({"model": "m"}, index.chunks[:20], list(index.documents.values()), bad_vectors,
+        store.publish({"model": "m2"}, index.chunks[:20], list(index.documents.values()), bad_vectors,
                       index.unit_vectors[:30], np.minimum(index.unit_owner[:30], 19))
     assert store.active_name() == name
     with psycopg.connect(store.url) as conn:
@@ -74,6 +74,10 @@ def test_a_failed_publish_leaves_the_active_version_and_no_tables(service, pg_da
         assert tables == {f"vraagbaak_{name}_{t}" for t in ("passages", "units", "lexical", "documents")}
         assert conn.execute("SELECT count(*) FROM vraagbaak_index_versions").fetchone()[0] == 1
     assert len(store.load({}).chunks) == 20
+    again = store.publish({"model": "m"}, index.chunks[:20], list(index.documents.values()),
+                          index.faiss_index.reconstruct_n(0, 20), index.unit_vectors[:30],
+                          np.minimum(index.unit_owner[:30], 19))
+    assert again == name  # the same build, published again (replicas starting together): kept once
     store.close()
 
 
