@@ -89,8 +89,9 @@ def test_the_api_writes_to_the_database(pg_database, service, settings, serve_ap
     url = pg_database()
     app = create_app(settings.replace(database_url=url, api_keys=("k",), llm_base_url=""), service=service)
     base = serve_app(app)
-    r = httpx.post(f"{base}/v1/feedback", json={"answer_id": "x1", "rating": "down", "question": "Vraag?"}, timeout=30)
+    r = httpx.post(f"{base}/v1/feedback", json={"answer_id": "antwoord0001", "rating": "down",
+                                                "question": "Vraag?"}, timeout=30)
     assert r.status_code == 201, r.text
-    assert [f.answer_id for f in PostgresFeedbackStore(url).rows()] == ["x1"]
+    assert [f.answer_id for f in PostgresFeedbackStore(url).rows()] == ["antwoord0001"]
     listing = httpx.get(f"{base}/v1/feedback", headers={"Authorization": "Bearer k"}, timeout=30).json()
     assert listing["count"] == 1

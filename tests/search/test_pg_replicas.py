@@ -39,6 +39,7 @@ def test_reindex_under_load_reaches_both_replicas(tmp_path, service, documents, 
                              api_keys="k", llm_base_url="", index_poll_seconds=POLL_SECONDS)
     first = build_index(settings, service.encoder, store=PostgresStore(settings.database_url))
     assert first.status == "built"
+    service.search("warm-up", top_k=1)  # the model loads on its first query: not inside the clients' timeout
 
     replicas = []
     for _ in range(2):  # each with its own store and pool, as separate processes would have
@@ -51,7 +52,7 @@ def test_reindex_under_load_reaches_both_replicas(tmp_path, service, documents, 
     lock = threading.Lock()
 
     def client(n: int) -> None:
-        with httpx.Client(timeout=60) as http:
+        with httpx.Client(timeout=120) as http:
             i = 0
             while not stop.is_set():
                 replica = (n + i) % 2
