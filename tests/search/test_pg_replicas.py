@@ -66,8 +66,16 @@ def test_reindex_under_load_reaches_both_replicas(tmp_path, service, documents, 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
+    def served(version: str, count: int = 2, deadline: float = 180) -> None:
+        """Wait until each replica has answered ``count`` requests from ``version``."""
+        end = time.monotonic() + deadline
+        while any(sum(1 for r, _, docs in list(results) if r == replica and docs == {version}) < count
+                  for replica in (0, 1)):
+            assert time.monotonic() < end, f"too few answers from {version}"
+            time.sleep(0.1)
+
     try:
-        time.sleep(2)
+        served("oud")
         _write(corpus, "nieuw", text)
         with httpx.Client(timeout=600, headers={"Authorization": "Bearer k"}) as http:
             done = http.post(f"{replicas[0]}/v1/admin/reindex", json={"wait": True}).json()
@@ -78,7 +86,7 @@ def test_reindex_under_load_reaches_both_replicas(tmp_path, service, documents, 
                 assert time.monotonic() - published < POLL_SECONDS + LOAD_ALLOWANCE, "replica 2 kept the old version"
                 time.sleep(0.05)
             followed = time.monotonic() - published
-        time.sleep(1)  # some requests on the new version at both replicas
+        served("nieuw")
     finally:
         stop.set()
         for t in threads:
