@@ -12,6 +12,8 @@
 FROM python:3.11-slim
 
 ARG PIP_EXTRA_INDEX_URL=""
+# "[postgres]" adds the PostgreSQL store's client libraries (docker-compose.yml, profile postgres).
+ARG VRAAGBAAK_EXTRAS=""
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -33,7 +35,7 @@ RUN useradd --create-home --uid 10001 vraagbaak \
 # the project root (and data/corpus beside it) stays /app.
 COPY pyproject.toml README.md ./
 RUN mkdir -p rag api embeddings eval && touch rag/__init__.py api/__init__.py embeddings/__init__.py eval/__init__.py \
-    && pip install -e . \
+    && pip install -e ".${VRAAGBAAK_EXTRAS}" \
     && rm -rf rag api embeddings eval
 COPY rag ./rag
 COPY api ./api

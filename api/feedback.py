@@ -20,7 +20,7 @@ from api.observability import current_request_id
 from api.ratelimit import feedback_rate_limit
 from api.schemas import ErrorResponse, FeedbackCreated, FeedbackList, FeedbackRequest
 from api.security import admin_access, public_access
-from rag.feedback import FeedbackStore, FeedbackStoreError, NewFeedback
+from rag.feedback import FeedbackStore, FeedbackStoreError, NewFeedback, open_feedback_store
 
 log = logging.getLogger("vraagbaak.api")
 router = APIRouter(tags=["feedback"])
@@ -38,7 +38,7 @@ def feedback_store(request: Request) -> FeedbackStore:
     """The app's store, made on first use (it touches the disk only when feedback is sent or read)."""
     store = getattr(request.app.state, "feedback_store", None)
     if store is None:
-        store = request.app.state.feedback_store = FeedbackStore(request.app.state.settings.feedback_path)
+        store = request.app.state.feedback_store = open_feedback_store(request.app.state.settings)
     return store
 
 

@@ -30,7 +30,7 @@ async def readyz(runtime: RuntimeDep) -> dict:
         "status": "ready",
         "documents": len(service.index.documents),
         "passages": len(service.index.chunks),
-        "index": service.index.path.name,
+        "index": service.index.name,
         "embedding_model": service.settings.embedding_model,
         "answer_engine": loaded.engine is not None,
         "llm_configured": runtime.llm is not None,

@@ -5,6 +5,11 @@ there is none), so ``/healthz`` answers at once and ``/readyz`` says 503 until t
 loaded service, its answer engine and its catalogue are one immutable :class:`Loaded`, read once per
 request and replaced with a single assignment by a reindex: a request in flight keeps the index it
 started with, the next one sees the new index.
+
+Replicas: every process checks its store's active version every ``VRAAGBAAK_INDEX_POLL_SECONDS``
+(one primary-key read in PostgreSQL, one readlink for the FAISS files) and loads a new one, so a
+reindex through any replica is served by all of them within that interval plus the load (about a
+second for this corpus).
 """
 
 from __future__ import annotations
@@ -163,6 +168,7 @@ class Runtime:
         self.llm = self._make_llm()
         if self.preloaded is not None:
             await self._install(self.preloaded)  # taken as it is: no warm-up
+            self._spawn(self._watch_index())
         else:
             self._spawn(self._load())
 
@@ -200,10 +206,11 @@ class Runtime:
         settings = self.settings
 
         def open_service() -> Vraagbaak:
-            from rag.search.stores.faiss_store import read_manifest
+            from rag.search.stores import open_store
 
-            if read_manifest(settings.index_dir) is None:
-                log.warning(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} "
+            store = open_store(settings)
+            if store.active_manifest() is None:
+                log.warning(f"no index in {store} yet: building it from {settings.corpus_dir} "
                             "(the first build embeds every passage: a few minutes on a CPU)")
             service = Vraagbaak.open(settings, build_if_missing=True, should_stop=self.gate.closed)
             service.search("warm-up", top_k=1)  # load the model now, not on the first request
@@ -221,7 +228,41 @@ class Runtime:
         await self._install(service)
         log.info(f"ready: {len(service.index.documents)} documents, {len(service.index.chunks)} passages, "
                  f"loaded in {time.perf_counter() - started:.1f} s")
+        self._spawn(self._watch_index())
         await self._warm()
+
+    async def _watch_index(self) -> None:
+        """Load the store's active version when another process (a replica, `vraagbaak index`) published
+        a new one. A failed check or load is logged and tried again at the next interval."""
+        interval = self.settings.index_poll_seconds
+        if interval <= 0:
+            return
+        failing = False
+        while not self.gate.closed():
+            await asyncio.sleep(interval)
+            loaded = self.loaded
+            if loaded is None or self.reindex.state == "running":
+                continue  # a reindex in this process installs its own version
+            try:
+                name = await anyio.to_thread.run_sync(loaded.service.store.active_name)
+                if name is None or name == loaded.service.index.name:
+                    failing = False
+                    continue
+                service = await anyio.to_thread.run_sync(self.gate.run, loaded.service.reload,
+                                                         abandon_on_cancel=True)
+            except ApiError:
+                return  # the gate closed: shutting down
+            except Exception as exc:
+                if not failing:
+                    log.warning(f"checking the store for a new index version failed ({type(exc).__name__}: {exc}); "
+                                "the loaded version stays in use")
+                failing = True
+                continue
+            failing = False
+            if self.loaded is loaded:  # a reindex may have installed a newer one meanwhile
+                await self._install(service)
+                log.info(f"index version {service.index.name} published elsewhere is now served "
+                         f"(was {loaded.service.index.name})")
 
     async def _warm(self) -> None:
         """After ready, in the background (requests are served meanwhile, sharing the CPU):
@@ -336,14 +377,13 @@ class Runtime:
         state = self.reindex
 
         def rebuild() -> tuple[Any, Vraagbaak | None]:
-            from rag.search.stores.faiss_store import load_index
-            from rag.ingest.build import build_index, expected_manifest
+            from rag.ingest.build import build_index
 
-            report = build_index(settings, encoder, force=force, should_stop=self.gate.closed)
+            report = build_index(settings, encoder, force=force, should_stop=self.gate.closed,
+                                 store=loaded.service.store)
             if report.status != "built":
                 return report, None
-            index = load_index(settings.index_dir, expected_manifest(settings, encoder.model_hash))
-            return report, Vraagbaak(settings, encoder, index)  # the model stays loaded; only the index is new
+            return report, loaded.service.reload()  # the model stays loaded; only the index is new
 
         try:
             report, service = await anyio.to_thread.run_sync(self.gate.run, rebuild, abandon_on_cancel=True)

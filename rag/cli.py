@@ -183,11 +183,11 @@ def _settings(**overrides):
 
 
 def _open_service(settings):
-    from rag.search.stores.faiss_store import read_manifest
+    from rag.search.stores import open_store
     from rag.service import Vraagbaak
 
-    if read_manifest(settings.index_dir) is None:
-        _note(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} first "
+    if open_store(settings).active_manifest() is None:
+        _note(f"no index in {open_store(settings)} yet: building it from {settings.corpus_dir} first "
               "(the first build embeds every passage: a few minutes on a CPU)")
     return Vraagbaak.open(settings, build_if_missing=True)
 
@@ -260,15 +260,15 @@ def format_results(result: dict, full: bool = False, width: int | None = None) -
 
 def cmd_index(args) -> int:
     from rag.ingest.build import build_index
-    from rag.search.stores.faiss_store import read_manifest
+    from rag.search.stores import open_store
 
     settings = _settings(corpus_dir=args.corpus)
-    if read_manifest(settings.index_dir) is None:
-        _note(f"building a new index in {settings.index_dir} (the first build embeds every passage: "
+    if open_store(settings).active_manifest() is None:
+        _note(f"building a new index in {open_store(settings)} (the first build embeds every passage: "
               "a few minutes on a CPU)")
     report = build_index(settings, force=args.force)
     print(f"index {report.status}: {report.documents} documents, {report.chunks} chunks, "
-          f"{report.embedded} newly embedded, {report.seconds:.1f} s ({report.path})")
+          f"{report.embedded} newly embedded, {report.seconds:.1f} s ({report.version})")
     if report.skipped:  # reported, not fatal: the other documents are indexed and served
         print(f"skipped {len(report.skipped)} file(s), not in the index:")
         for skipped in report.skipped:

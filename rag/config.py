@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     # builds run before the switch, on all cores; a server gets parallelism from concurrent requests.
     query_threads: int = 1
     index_type: str = "flat"  # "flat" (exact) or "hnsw" for large corpora
+    # The store: empty = the embedded one (FAISS files in index_dir); postgresql://… = PostgreSQL with
+    # pgvector (rag/search/stores/pg_store.py), shared by any number of API replicas. Feedback goes
+    # to the same database then.
+    database_url: str = ""
+    # A replica checks the database (or the `current` link) for a newly published index this often;
+    # a reindex anywhere is served by every replica within this plus the load time (seconds, 0 = never).
+    index_poll_seconds: float = 2.0
     top_k: int = 5
     max_query_chars: int = 2000
     # Score fusion (rag/search/retrieve.py), set by measurement on data/eval/dev.jsonl:

@@ -299,3 +299,13 @@ class FeedbackStore:
             data["abstained"] = "" if item.abstained is None else str(item.abstained).lower()
             writer.writerow([_spreadsheet_safe("" if data[c] is None else str(data[c])) for c in CSV_COLUMNS])
             yield flush()
+
+
+def open_feedback_store(settings) -> FeedbackStore:
+    """The configured store: PostgreSQL (rag/feedback_pg.py) when ``VRAAGBAAK_DATABASE_URL`` is set,
+    else the SQLite file at ``VRAAGBAAK_FEEDBACK_DB``."""
+    if getattr(settings, "database_url", ""):
+        from rag.feedback_pg import PostgresFeedbackStore
+
+        return PostgresFeedbackStore(settings.database_url)
+    return FeedbackStore(settings.feedback_path)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from embeddings.encoder import Encoder, set_torch_threads
 from rag.config import Settings, load_settings
-from rag.search.stores.faiss_store import StoredIndex, load_index
 from rag.ingest.build import build_index, expected_manifest
 from rag.search.retrieve import Filters, Retriever
+from rag.search.stores import IndexVersion, Store, open_store
 from rag.types import Passage
 
 
@@ -37,12 +37,14 @@ class SearchResult:
 
 
 class Vraagbaak:
-    """One loaded model and index; cheap to query many times (the model loads once)."""
+    """One loaded model and index version; cheap to query many times (the model loads once).
+    ``index`` is one immutable version from ``store``; a newer one is loaded with :meth:`reload`."""
 
-    def __init__(self, settings: Settings, encoder: Encoder, index: StoredIndex):
+    def __init__(self, settings: Settings, encoder: Encoder, index: IndexVersion, store: Store | None = None):
         self.settings = settings
         self.encoder = encoder
         self.index = index
+        self.store = store if store is not None else open_store(settings)
         self.retriever = Retriever(index, encoder, lexical_weight=settings.lexical_weight,
                                    unit_weight=settings.unit_weight)
 
@@ -51,11 +53,17 @@ class Vraagbaak:
              should_stop=None) -> "Vraagbaak":
         settings = settings or load_settings()
         encoder = Encoder(settings)
+        store = open_store(settings)
         if build_if_missing:
-            build_index(settings, encoder, should_stop=should_stop)
-        index = load_index(settings.index_dir, expected_manifest(settings, encoder.model_hash))
+            build_index(settings, encoder, should_stop=should_stop, store=store)
+        index = store.load(expected_manifest(settings, encoder.model_hash))
         set_torch_threads(settings.query_threads)  # from here on this process answers queries
-        return cls(settings, encoder, index)
+        return cls(settings, encoder, index, store)
+
+    def reload(self) -> "Vraagbaak":
+        """A service on the store's active version, sharing this one's model (this one is unchanged)."""
+        index = self.store.load(expected_manifest(self.settings, self.encoder.model_hash))
+        return type(self)(self.settings, self.encoder, index, self.store)
 
     def validate(self, query: str) -> str:
         return validate_query(query, self.settings.max_query_chars)

@@ -83,7 +83,7 @@ def collect(service, cache: Path = CACHE, qa_limit: int | None = None) -> list[d
     from rag.answer.extractive import SentenceVectors
 
     vectors = SentenceVectors(service.encoder)
-    vocab = answerable.Vocabulary.from_bm25(service.retriever.bm25)
+    vocab = answerable.Vocabulary.from_index(service.index)
     cache.parent.mkdir(parents=True, exist_ok=True)
     rows = [json.loads(line) for line in cache.read_text().splitlines()] if cache.exists() else []
     done = {r["group"] for r in rows}

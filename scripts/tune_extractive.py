@@ -43,7 +43,7 @@ def main() -> None:
     args = ap.parse_args()
     service = Vraagbaak.open()
     vectors = extractive.SentenceVectors(service.encoder)
-    vocab = answerable.Vocabulary.from_bm25(service.retriever.bm25)
+    vocab = answerable.Vocabulary.from_index(service.index)
     lexicon = CorpusLexicon.from_texts(c.text for c in service.index.chunks)
     rows = [json.loads(line) for line in args.questions.open() if line.strip()]
     rows = [r for r in rows if r["answerable"] and r.get("reference_answer")]

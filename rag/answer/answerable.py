@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +36,7 @@ import numpy as np
 
 from rag.answer.language import detect_language
 from rag.config import PROJECT_ROOT
-from rag.search.lexical import Analyzer
+from rag.search.lexical import Analyzer, lexical_text
 from rag.types import Passage
 
 MODEL_PATH = PROJECT_ROOT / "data" / "answerability.json"
@@ -124,8 +125,16 @@ class Vocabulary:
         self.analyze = Analyzer()
 
     @classmethod
-    def from_bm25(cls, bm25) -> "Vocabulary":
-        return cls(bm25.idf, bm25.n)
+    def from_index(cls, index) -> "Vocabulary":
+        """From any store's index version (chunks and documents): document frequencies over the texts
+        the BM25 channel indexes, with BM25's idf, log(1 + (n - df + 0.5) / (df + 0.5))."""
+        titles = {d.id: d.title for d in index.documents.values()}
+        analyze = Analyzer()
+        df: Counter = Counter()
+        for c in index.chunks:
+            df.update(set(analyze(lexical_text(titles.get(c.doc_id, ""), c.section, c.retrieval_text))))
+        n = len(index.chunks)
+        return cls({t: math.log(1 + (n - k + 0.5) / (k + 0.5)) for t, k in df.items()}, n)
 
     def weight(self, stem: str) -> float:
         return self.idf.get(stem, self.unknown_idf)

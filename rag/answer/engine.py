@@ -148,7 +148,7 @@ class AnswerEngine:
         self.verifier = Verifier(service.encoder, lexicon=_lexicon(service.index))
         self.referrer = referral.Referrer(service.encoder)  # where to ask when the documents do not answer
         prepare_language()  # lingua's models, here rather than in the first question
-        self.vocabulary = answerable.Vocabulary.from_bm25(service.retriever.bm25)
+        self.vocabulary = answerable.Vocabulary.from_index(service.index)
         self.answerability = answerable.load_model()
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

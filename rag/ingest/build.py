@@ -14,7 +14,8 @@ from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
 from rag.ingest.corpus import SkippedFile, scan_corpus
 from rag.ingest.hyphenation import load_wordlist, wordlist_id
-from rag.search.stores.faiss_store import INDEX_FORMAT, read_manifest, write_index
+from rag.search.stores import Store, open_store
+from rag.search.stores.faiss_store import INDEX_FORMAT
 from rag.ingest.parse import PARSER_VERSION, parse_document
 from rag.types import Chunk, Document, ParsedDocument
 
@@ -22,7 +23,7 @@ from rag.types import Chunk, Document, ParsedDocument
 @dataclass
 class BuildReport:
     status: str  # "built" | "up-to-date"
-    path: Path
+    version: str  # the active version's name: a build folder, or v<id> in PostgreSQL
     documents: int
     chunks: int
     embedded: int  # chunks that had to be embedded (not in the cache)
@@ -78,9 +79,10 @@ def expected_manifest(settings: Settings, encoder_hash: str) -> dict:
 
 
 def build_index(settings: Settings, encoder: Encoder | None = None, force: bool = False,
-                progress: bool | None = None, should_stop=None) -> BuildReport:
-    """Build and publish the index unless an identical one is in place. ``should_stop()`` is asked
-    while embedding (EncodingStopped then; the published index is untouched)."""
+                progress: bool | None = None, should_stop=None, store: Store | None = None) -> BuildReport:
+    """Build and publish a new index version in the configured store (or ``store``) unless an
+    identical one is active. ``should_stop()`` is asked while embedding (EncodingStopped then; the
+    published index is untouched)."""
     started = time.perf_counter()
     corpus_dir = Path(settings.corpus_dir)
     corpus = scan_corpus(corpus_dir)  # fails early, with a clear message, on a bad corpus
@@ -91,9 +93,10 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     wanted = {**expected_manifest(settings, encoder.model_hash), "corpus_hash": corpus_hash(corpus_dir),
               "wordlist": wordlist_id(), "skipped": [f.to_dict() for f in corpus.skipped],
               "index_type": settings.index_type, "format": INDEX_FORMAT}
-    current = read_manifest(settings.index_dir)
+    store = store if store is not None else open_store(settings)
+    current = store.active_manifest()
     if not force and current and all(current.get(k) == v for k, v in wanted.items()):
-        return BuildReport("up-to-date", settings.index_dir / "current", len(documents), current.get("count", 0), 0,
+        return BuildReport("up-to-date", store.active_name() or "", len(documents), current.get("count", 0), 0,
                            time.perf_counter() - started, corpus.skipped)
     chunks, units = chunk_corpus(documents)
     load_wordlist.cache_clear()  # ~60 MB a serving process (reindex) need not keep
@@ -103,7 +106,8 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     vectors, embedded = encoder.encode_documents([embedding_input(c) for c in chunks] + unit_texts, progress=progress,
                                                  should_stop=should_stop)
     chunk_vectors, unit_vectors = vectors[: len(chunks)], vectors[len(chunks):]
-    path = write_index(settings.index_dir, {k: v for k, v in wanted.items() if k not in ("index_type", "format")}, chunk_vectors,
-                       chunks, [d.meta for d in documents], settings.index_type, unit_vectors, unit_owner)
-    return BuildReport("built", path, len(documents), len(chunks), embedded, time.perf_counter() - started,
+    manifest = {k: v for k, v in wanted.items() if k not in ("index_type", "format")}
+    version = store.publish(manifest, chunks, [d.meta for d in documents], chunk_vectors, unit_vectors, unit_owner,
+                            force=force)
+    return BuildReport("built", version, len(documents), len(chunks), embedded, time.perf_counter() - started,
                        corpus.skipped)

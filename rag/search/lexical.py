@@ -1,15 +1,14 @@
 """Lexical channel: BM25 over Dutch-stemmed tokens (Snowball via PyStemmer).
 
 Dense retrieval carries the meaning; this channel is for exact terms a citizen may type —
-names, numbers, law titles, acronyms (WOM, LOM, PLON). Built in memory from the chunks at load
-time: for this corpus that takes milliseconds, so nothing extra is persisted.
+names, numbers, law titles, acronyms (WOM, LOM, PLON). The embedded store builds it in memory with
+bm25s at load time (milliseconds for this corpus); the PostgreSQL store keeps the same per-term
+weights in a table (rag/search/stores/pg_store.py), so both rank alike.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 
 import numpy as np
 import Stemmer
@@ -38,28 +37,56 @@ class Analyzer:
         return self._stemmer.stemWords(tokens)
 
 
+def lexical_text(title: str, section: str | None, retrieval_text: str) -> str:
+    """What the lexical channel indexes for one chunk: document title, section and the framed text."""
+    return f"{title} {section or ''} {retrieval_text}"
+
+
 class BM25:
+    """BM25 (Lucene's variant) over :class:`Analyzer` tokens, indexed and scored by bm25s.
+
+    ``scores(query)`` gives one float32 score per text, in input order: the sum over the query's
+    distinct terms of ``idf * tf / (tf + k1 * (1 - b + b * len / avg_len))`` with
+    ``idf = ln(1 + (n - df + 0.5) / (df + 0.5))``. :meth:`weights` gives the per-(term, text)
+    parts of that sum, which the PostgreSQL store keeps in a table so SQL computes the same scores.
+    """
+
     def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75):
+        import bm25s
+
         self.analyze = Analyzer()
         self.k1, self.b = k1, b
-        docs = [Counter(self.analyze(t)) for t in texts]
-        self.lengths = np.array([sum(d.values()) for d in docs], dtype=np.float32)
-        self.avg_len = float(self.lengths.mean()) if len(docs) else 0.0
-        self.postings: dict[str, list[tuple[int, int]]] = {}
-        for i, d in enumerate(docs):
-            for term, tf in d.items():
-                self.postings.setdefault(term, []).append((i, tf))
-        n = len(docs)
-        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
-        self.n = n
+        self.n = len(texts)
+        tokens = [self.analyze(t) for t in texts]
+        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        if any(tokens):
+            self._bm25.index(tokens, show_progress=False)
+            self.vocab = self._bm25.vocab_dict
+        else:
+            self.vocab = {}
+
+    def terms(self, query: str) -> list[str]:
+        """The query's distinct analysed terms, in first-seen order (a repeated word counts once)."""
+        return list(dict.fromkeys(self.analyze(query)))
 
     def scores(self, query: str) -> np.ndarray:
-        out = np.zeros(self.n, dtype=np.float32)
-        for term in set(self.analyze(query)):
-            idf = self.idf.get(term)
-            if idf is None:
-                continue
-            for i, tf in self.postings[term]:
-                norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg_len)
-                out[i] += idf * tf * (self.k1 + 1) / (tf + norm)
-        return out
+        return self.term_scores(self.terms(query))
+
+    def term_scores(self, terms: list[str]) -> np.ndarray:
+        """Scores for already analysed, distinct ``terms`` (see :meth:`terms`)."""
+        known = [t for t in terms if t in self.vocab]
+        if not known:
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def weights(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """(terms, term index, text index, idf * saturated tf) for every non-zero (term, text) pair."""
+        if not self.vocab:
+            return [], np.array([], np.int32), np.array([], np.int32), np.array([], np.float32)
+        matrix = self._bm25.scores  # CSC: column = term id, rows = texts, data = idf * tf-part
+        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        names = [""] * len(self.vocab)
+        for term, tid in self.vocab.items():
+            names[tid] = term
+        term_index = np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr))
+        return names, term_index, np.asarray(indices, np.int32), np.asarray(data, np.float32)

@@ -86,8 +86,8 @@ def test_next_build_clears_leftovers_of_a_killed_one(tmp_path, service):
 
     report = build_index(settings, encoder=service.encoder, force=True)
     assert report.status == "built" and report.embedded == 0  # every vector from the cache
-    assert (settings.index_dir / "current").resolve() == report.path.resolve()
-    assert [p.name for p in builds.iterdir()] == [report.path.name]
+    assert (settings.index_dir / "current").resolve().name == report.version
+    assert [p.name for p in builds.iterdir()] == [report.version]
     assert not list(settings.index_dir.glob(".current-*"))
     assert len(load_index(settings.index_dir, expected(service)).chunks) == report.chunks
 

@@ -1,4 +1,5 @@
-"""retrieve: real questions through the real service (model + FAISS + BM25), filters, duplicate collapsing."""
+"""retrieve: real questions through the real service (model + FAISS + BM25, or PostgreSQL + pgvector),
+filters, duplicate collapsing. Every test runs on both stores (``any_service``)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ ENGLISH = ["db004", "db009", "db019", "db021"]
 
 
 @pytest.mark.parametrize("qid", DUTCH + ENGLISH)
-def test_dev_question_finds_its_gold_quote_in_the_top_5(service, qid):
+def test_dev_question_finds_its_gold_quote_in_the_top_5(any_service, qid):
     q = QUESTIONS[qid]
+    service = any_service
     files = {d.file: d.id for d in service.index.documents.values()}
     result = service.search(q["question"], top_k=5)
     assert len(result.passages) == 5
@@ -37,8 +39,8 @@ def test_languages_covered():
     assert {QUESTIONS[q]["lang"] for q in DUTCH} == {"nl"} and {QUESTIONS[q]["lang"] for q in ENGLISH} == {"en"}
 
 
-def test_ranks_scores_and_citations(service):
-    result = service.search("Waarom is het overleg met minderhedenorganisaties gestopt?", top_k=7)
+def test_ranks_scores_and_citations(any_service):
+    result = any_service.search("Waarom is het overleg met minderhedenorganisaties gestopt?", top_k=7)
     passages = result.passages
     assert [p.rank for p in passages] == list(range(1, 8))
     scores = [p.score for p in passages]
@@ -52,9 +54,9 @@ def test_ranks_scores_and_citations(service):
     json.dumps(d)  # serialisable as is
 
 
-def test_filter_by_document(service):
+def test_filter_by_document(any_service):
     docs = ("kst-32824-445", "brief-2013-0000024260")
-    result = service.search("dialoog met maatschappelijke organisaties", top_k=8, filters=Filters(doc_ids=docs))
+    result = any_service.search("dialoog met maatschappelijke organisaties", top_k=8, filters=Filters(doc_ids=docs))
     assert len(result.passages) == 8
     assert {p.document.id for p in result.passages} == set(docs)
 
@@ -65,21 +67,21 @@ def test_filter_by_document(service):
     # "2013" covers the whole year, so it overlaps March; "2013-12" does not.
     ("2013-03", "2013-03-31", {"ek-nma-intrekking-wom-2013", "brief-2013-0000024260"}),
 ])
-def test_filter_by_date_range(service, date_from, date_to, allowed):
+def test_filter_by_date_range(any_service, date_from, date_to, allowed):
     filters = Filters(date_from=date_from, date_to=date_to)
-    result = service.search("integratie en overleg met migrantenorganisaties", top_k=10, filters=filters)
+    result = any_service.search("integratie en overleg met migrantenorganisaties", top_k=10, filters=filters)
     assert result.passages
     assert {p.document.id for p in result.passages} <= allowed
 
 
-def test_filter_that_matches_nothing_gives_no_passages(service):
-    result = service.search("integratie", filters=Filters(date_from="2030"))
+def test_filter_that_matches_nothing_gives_no_passages(any_service):
+    result = any_service.search("integratie", filters=Filters(date_from="2030"))
     assert result.passages == []
 
 
-def test_repeated_answers_are_collapsed_into_one_passage(service):
+def test_repeated_answers_are_collapsed_into_one_passage(any_service):
     # Questions 79 and 80 carry the same answer text; it must come back once, citing both.
-    result = service.search("Op welke monoculturele, hechte of gesloten gemeenschappen doelt u?", top_k=10)
+    result = any_service.search("Op welke monoculturele, hechte of gesloten gemeenschappen doelt u?", top_k=10)
     keys = [(p.document.id, p.chunk.answer_key) for p in result.passages if p.chunk.answer_key]
     assert len(keys) == len(set(keys))
     texts = [" ".join(p.chunk.text.split()) for p in result.passages]

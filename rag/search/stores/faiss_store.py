@@ -10,7 +10,9 @@ Layout under the index folder::
     builds/<id>/manifest.json        model id and hash, dimension, corpus hash, chunker version …
 
 A reader resolves ``current`` once and sees one complete build; an interrupted build leaves only
-an unreferenced folder in ``builds/`` that the next build removes.
+an unreferenced folder in ``builds/`` that the next build removes. :class:`FaissStore` is this layout
+behind the store interface (rag/search/stores/base.py); its versions score every chunk exactly
+(FAISS inner product, unit max-sim with numpy, BM25 with bm25s built at load).
 """
 
 from __future__ import annotations
@@ -26,20 +28,22 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from rag.search.duplicates import duplicate_groups
+from rag.search.lexical import BM25, lexical_text
+from rag.search.stores.base import REBUILD_HINT, Candidates, Filters, IndexUnavailable, IndexVersion, check_compatible
 from rag.types import Chunk, DocumentMeta, Footnote
 
 INDEX_FORMAT = 2
+EXACT_UP_TO = 20000  # chunks scored exhaustively; above, the dense channel keeps FAISS's top 1000
 
-
-class IndexUnavailable(RuntimeError):
-    """The index is missing or does not fit the configuration; the message says how to rebuild."""
-
-
-REBUILD_HINT = "rebuild it with `vraagbaak index` (or `make index`)"
+__all__ = ["INDEX_FORMAT", "FaissStore", "IndexUnavailable", "REBUILD_HINT", "StoredIndex", "check_compatible",
+           "load_index", "read_manifest", "write_index"]
 
 
 @dataclass
-class StoredIndex:
+class StoredIndex(IndexVersion):
+    """One build folder, loaded: every chunk is scored for every query."""
+
     path: Path
     manifest: dict
     faiss_index: faiss.Index
@@ -48,10 +52,37 @@ class StoredIndex:
     unit_vectors: np.ndarray  # (n_units, dim)
     unit_owner: np.ndarray  # (n_units,) chunk index, non-decreasing
 
+    def __post_init__(self) -> None:
+        self.name = self.path.name
+        self.groups = duplicate_groups(self.chunks)
+        self._index_groups()
+        titles = {d.id: d.title for d in self.documents.values()}
+        self.bm25 = BM25([lexical_text(titles.get(c.doc_id, ""), c.section, c.retrieval_text) for c in self.chunks])
+        owner = self.unit_owner
+        # Units are stored chunk by chunk: the start of each chunk's run, for np.maximum.reduceat.
+        self._unit_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.array([], int)
+        self._unit_chunks = owner[self._unit_starts] if len(owner) else np.array([], int)
+
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.faiss_index.ntotal)
         scores, ids = self.faiss_index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
         return scores[0], ids[0]
+
+    def candidates(self, query_vector: np.ndarray, terms: list[str], filters: Filters | None) -> Candidates:
+        n = len(self.chunks)
+        qv = np.asarray(query_vector, dtype=np.float32)
+        dense = np.full(n, -1.0, dtype=np.float32)
+        sims, ids = self.search(qv, n if n <= EXACT_UP_TO else 1000)
+        valid = ids >= 0
+        dense[ids[valid]] = sims[valid]
+        unit = np.full(n, -1.0, dtype=np.float32)
+        if len(self._unit_starts):
+            unit[self._unit_chunks] = np.maximum.reduceat(self.unit_vectors @ qv, self._unit_starts)
+        lexical = self.bm25.term_scores(terms)
+        positions = np.arange(n)
+        if filters is not None:
+            positions = np.array([i for i in range(n) if self.admits(i, filters)], dtype=int)
+        return Candidates(positions, dense[positions], unit[positions], lexical[positions])
 
 
 def _chunk_to_json(chunk: Chunk) -> dict:
@@ -133,20 +164,6 @@ def read_manifest(index_dir: Path) -> dict | None:
         return None
 
 
-def check_compatible(manifest: dict, expected: dict, where: Path) -> None:
-    """Refuse an index built with another model, chunker or format: results would be garbage."""
-    problems = []
-    for key, label in (("model_hash", "embedding model"), ("chunker_version", "chunker version"),
-                       ("parser_version", "parser version"), ("format", "index format")):
-        have, want = manifest.get(key), expected.get(key)
-        if want is not None and have != want:
-            shown_have = manifest.get("model") if key == "model_hash" else have
-            shown_want = expected.get("model") if key == "model_hash" else want
-            problems.append(f"{label}: index has {shown_have!r}, configuration wants {shown_want!r}")
-    if problems:
-        raise IndexUnavailable(f"the index at {where} was built differently ({'; '.join(problems)}); {REBUILD_HINT}")
-
-
 def load_index(index_dir: Path, expected: dict) -> StoredIndex:
     current = index_dir / "current"
     if not current.exists():
@@ -172,3 +189,32 @@ def load_index(index_dir: Path, expected: dict) -> StoredIndex:
         raise IndexUnavailable(f"the index at {path} has inconsistent unit vectors; {REBUILD_HINT}")
     return StoredIndex(path=path, manifest=manifest, faiss_index=faiss_index, chunks=chunks, documents=documents,
                        unit_vectors=unit_vectors, unit_owner=unit_owner)
+
+
+class FaissStore:
+    """The embedded store: builds in ``index_dir`` (see the module docstring)."""
+
+    def __init__(self, index_dir: Path, index_type: str = "flat"):
+        self.index_dir = Path(index_dir)
+        self.index_type = index_type
+
+    def __str__(self) -> str:
+        return str(self.index_dir)
+
+    def active_manifest(self) -> dict | None:
+        return read_manifest(self.index_dir)
+
+    def active_name(self) -> str | None:
+        """The build ``current`` names (one readlink)."""
+        try:
+            return Path(os.readlink(self.index_dir / "current")).name
+        except OSError:
+            return None
+
+    def load(self, expected: dict) -> StoredIndex:
+        return load_index(self.index_dir, expected)
+
+    def publish(self, manifest: dict, chunks: list[Chunk], documents: list[DocumentMeta], vectors: np.ndarray,
+                unit_vectors: np.ndarray, unit_owner: np.ndarray, force: bool = False) -> str:
+        return write_index(self.index_dir, manifest, vectors, chunks, documents, self.index_type, unit_vectors,
+                           unit_owner).name
