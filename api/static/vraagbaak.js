@@ -58,6 +58,8 @@
       "note-extractive": "Dit antwoord bestaat uit letterlijke zinnen uit de documenten. Het nummer achter een zin wijst naar de bron.",
       "note-extractive-en": "",
       "note-generative": "Dit antwoord is geschreven door een taalmodel en daarna zin voor zin gecontroleerd tegen de bronnen. Het nummer achter een zin wijst naar de bron.",
+      "note-plain": "Een taalmodel heeft zinnen uit de documenten in eenvoudige taal gezet. Elke zin is gecontroleerd tegen de zin waar hij op steunt. Een zin die niet door die controle kwam, staat er letterlijk. Het nummer achter een zin wijst naar de bron.",
+      "show-quotes": "Toon de letterlijke zinnen uit de documenten",
       "asked": "Uw vraag: {q}",
       "meta-document": "Document",
       "meta-date": "Datum",
@@ -137,6 +139,8 @@
       "note-extractive": "This answer consists of sentences quoted from the documents. The number after a sentence points to its source.",
       "note-extractive-en": "The documents are in Dutch, so the quotes are too.",
       "note-generative": "This answer was written by a language model and then checked sentence by sentence against the sources. The number after a sentence points to its source.",
+      "note-plain": "A language model put sentences from the documents into plain words. Each sentence was checked against the sentence it is based on. A sentence that failed the check is quoted as it stands in the documents (in Dutch). The number after a sentence points to its source.",
+      "show-quotes": "Show the exact sentences from the documents (in Dutch)",
       "asked": "Your question: {q}",
       "meta-document": "Document",
       "meta-date": "Date",
@@ -545,6 +549,20 @@
     container.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  /* Plain answers: the exact source sentences behind the rewritten ones, each once, with its [n]. */
+  function renderQuotes(sentences) {
+    var list = $("quotes"), seen = {};
+    clear(list);
+    sentences.forEach(function (s) {
+      if (!s.source || seen[s.source]) return;
+      seen[s.source] = true;
+      var li = el("li");
+      renderAnswerText(li, s.source + " " + (s.citations || []).map(function (n) { return "[" + n + "]"; }).join(""));
+      list.appendChild(li);
+    });
+    $("quotes-box").hidden = !list.firstChild;
+  }
+
   function sourceItem(n) {
     var c = state.citations[n - 1];
     var link = el("a", { href: "#bron-" + n, className: "passage-link", "data-n": String(n), text: citationTitle(c) });
@@ -593,9 +611,11 @@
 
     var note = "";
     if (done && !abstained) {
-      note = done.mode_used === "generative" ? t("note-generative") : t("note-extractive") + (state.lang === "en" ? " " + t("note-extractive-en") : "");
+      note = done.mode_used === "generative" ? t("note-generative") : done.mode_used === "plain" ? t("note-plain")
+        : t("note-extractive") + (state.lang === "en" ? " " + t("note-extractive-en") : "");
     }
     $("answer-note").textContent = note;
+    renderQuotes(done && !abstained && done.mode_used === "plain" ? done.sentences || [] : []);
 
     // Sources: the cited ones by number; the rest folded away (or, when abstaining, all as the closest passages).
     var cited = citedNumbers();
@@ -661,7 +681,7 @@
     var sentences = (state.answer && !state.answer.abstained && state.answer.sentences) || [];
     sentences.forEach(function (s) {
       if ((s.citations || []).indexOf(n) < 0) return;
-      var core = (s.text || "").replace(/(\s*\[\d+\])+\s*$/, "").trim();
+      var core = (s.source || s.text || "").replace(/(\s*\[\d+\])+\s*$/, "").trim();
       if (core.length < 12) return;
       var pattern = core.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s+/g, "\\s+");
       var m = new RegExp(pattern).exec(text);
