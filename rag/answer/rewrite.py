@@ -179,7 +179,7 @@ class RewriteCheck:
                                                  how="quoted", source=quote.text)])
         problems, cos = self.problems(quote, rewrite, detect_language(rewrite, fallback=language), sources)
         if problems:
-            reasons = tuple(f"rewrite rejected: {p}" for p in problems)
+            reasons = tuple(f"rewrite rejected: {p}" for p in problems) + (f"rejected rewrite: {rewrite}",)
             return Outcome(index, [SentenceCheck(quote.text, quote.citations, True, 1.0, reasons, how="quoted",
                                                  source=quote.text)], rejected=rewrite)
         parts = [clean_sentence(s.text) for s in split_spans(rewrite)]
