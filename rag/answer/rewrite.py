@@ -177,6 +177,9 @@ class RewriteCheck:
         if not rewrite:
             return Outcome(index, [SentenceCheck(quote.text, quote.citations, True, 1.0, ("no rewrite given",),
                                                  how="quoted", source=quote.text)])
+        if _normal(rewrite) == _normal(quote.text):  # small models often copy: a copy is a quote, say so
+            return Outcome(index, [SentenceCheck(quote.text, quote.citations, True, 1.0, ("rewrite repeats the source",),
+                                                 how="quoted", source=quote.text)])
         problems, cos = self.problems(quote, rewrite, detect_language(rewrite, fallback=language), sources)
         if problems:
             reasons = tuple(f"rewrite rejected: {p}" for p in problems) + (f"rejected rewrite: {rewrite}",)
@@ -185,6 +188,10 @@ class RewriteCheck:
         parts = [clean_sentence(s.text) for s in split_spans(rewrite)]
         return Outcome(index, [SentenceCheck(p, quote.citations, True, round(cos, 3), how="rewritten",
                                              source=quote.text) for p in parts if p])
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 # -------------------------------------------------------------------------------------- the stream
@@ -291,7 +298,7 @@ async def plain_events(engine, ctx) -> AsyncIterator[tuple[str, object]]:
     rewritten = any(c.how == "rewritten" for c in checks)
     fields = {} if rewritten else {
         "fallback_reason": "llm_unsupported",
-        "llm_error": f"unsupported: none of the {len(quotes)} rewritten sentences passed the check against its source"}
+        "llm_error": f"no rewrite kept: all {len(quotes)} sentences quoted (rewrite rejected, missing or a copy)"}
     yield "done", engine._answer(ctx, rendered(outcomes), "plain" if rewritten else "extractive", sentences=checks,
                                  grounded=True, unsupported_sentences=rejected,
                                  llm_model=meta.model or engine.llm.model or None, **fields)

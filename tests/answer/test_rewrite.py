@@ -79,16 +79,18 @@ def test_a_faithful_rewrite_passes_and_changed_facts_do_not(engine, numbered):
     assert any("Jansen" in p for p in problems), problems
     problems, _ = check.problems(quote, "Het weer was mooi in het voorjaar.", "nl", sources)
     assert problems
+    copied = check.settle(0, quote, quote.text.upper(), "nl", sources).checks  # a copy is a quote, and says so
+    assert [(c.how, c.text, c.reasons) for c in copied] == [("quoted", quote.text, ("rewrite repeats the source",))]
 
 
 def fake_llm(change_numbers: bool) -> LLMClient:
-    """An OpenAI-compatible stream that answers every numbered sentence with itself — with its first
-    number changed when ``change_numbers`` (the fault under test)."""
+    """An OpenAI-compatible stream that answers every numbered sentence with itself, lightly reworded
+    ("Kort gezegd: …") — with its first number changed when ``change_numbers`` (the fault under test)."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         sentences = re.findall(r"^(\d+)\. (.+)$", body["messages"][-1]["content"], re.M)
-        lines = [f"{n}. {changed_number(s) if change_numbers else s}\n" for n, s in sentences]
+        lines = [f"{n}. {changed_number(s) if change_numbers else 'Kort gezegd: ' + s}\n" for n, s in sentences]
         events = [{"model": "fake", "choices": [{"delta": {"content": line}, "finish_reason": None}]} for line in lines]
         events.append({"model": "fake", "choices": [{"delta": {}, "finish_reason": "stop"}]})
         stream = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
@@ -123,7 +125,7 @@ def test_a_rewrite_that_changes_a_number_is_replaced_by_its_source_quote(service
     assert answer.text == extractive.text or answer.mode_used == "plain"
 
 
-def test_sentences_given_back_unchanged_are_kept_as_rewrites_with_their_source(service, numbered):
+def test_reworded_sentences_are_kept_as_rewrites_with_their_source(service, numbered):
     extractive, quotes, _, _ = numbered
 
     async def go():
