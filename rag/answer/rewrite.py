@@ -58,11 +58,14 @@ _LINE = re.compile(r"^\s*(?:\*\*)?(\d{1,2})\s*[.):]\s*(?:\*\*)?\s*(.*\S)\s*$")
 @dataclass(frozen=True)
 class RewriteRule:
     """Acceptance thresholds for a rewrite. ``min_cos``: cosine between the source sentence and the
-    rewrite, both embedded as documents (scripts/calibrate_rewrite.py, on dev: see its docstring);
-    ``min_cos_cross``: the same for a rewrite in another language than Dutch."""
+    rewrite, both embedded as documents; ``min_cos_cross``: the same for a rewrite in another language
+    than Dutch. Provisional: hand-checked English rewrites by Qwen2.5-Coder 0.5B (dev da005, da008, da014;
+    2026-11-30) scored 0.919 for the one faithful translation and 0.713–0.839 for six that changed the
+    meaning ("waar mensen discriminatie kunnen melden" → "where people can discriminate"), so 0.70 let
+    them all through. Re-derive both with scripts/calibrate_rewrite.py on a full dev run."""
 
     min_cos: float = 0.80
-    min_cos_cross: float = 0.70
+    min_cos_cross: float = 0.85
     max_length_ratio: float = 1.8  # a rewrite this many times longer (in words) than its source adds things
 
 
