@@ -59,7 +59,9 @@ def ask_payload(answer) -> dict:
         "grounded": bool(answer.grounded),
         "unsupported_sentences": list(answer.unsupported_sentences or ()),
         "sentences": [{"text": s.text, "citations": list(s.citations), "supported": bool(s.supported),
-                       "score": round(float(s.score), 4), "reasons": list(s.reasons)} for s in answer.sentences or ()],
+                       "score": round(float(s.score), 4), "reasons": list(s.reasons),
+                       "how": getattr(s, "how", None), "source": getattr(s, "source", None)}
+                      for s in answer.sentences or ()],
         "fallback_reason": answer.fallback_reason,
         "language": answer.language,
         "referral": answer.referral.to_dict() if getattr(answer, "referral", None) else None,

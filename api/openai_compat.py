@@ -7,7 +7,7 @@ parameters (temperature, max_tokens, stream_options, user, seed, n=1, …) are a
 (the request model is tolerant, unlike /v1/search and /v1/ask); ``top_k`` and ``mode`` may be sent as
 extra body fields.
 
-Models: ``vraagbaak`` (mode auto), ``vraagbaak-extractive``, ``vraagbaak-generative``.
+Models: ``vraagbaak`` (mode auto), ``vraagbaak-extractive``, ``vraagbaak-generative``, ``vraagbaak-plain``.
 The answer carries [n] markers; the sources come as a top-level ``citations`` list (in a stream: in
 the last chunk before ``data: [DONE]``), and, unless ``VRAAGBAAK_CHAT_SOURCES_FOOTER=false``, also as a
 "Bronnen:" list at the end of the content, for chat UIs that show only the content. For Open WebUI
@@ -46,7 +46,8 @@ from rag.service import QueryError
 log = logging.getLogger("vraagbaak.api")
 router = APIRouter(tags=["openai"], dependencies=[Depends(public_access)])
 
-MODELS = {"vraagbaak": "auto", "vraagbaak-extractive": "extractive", "vraagbaak-generative": "generative"}
+MODELS = {"vraagbaak": "auto", "vraagbaak-extractive": "extractive", "vraagbaak-generative": "generative",
+          "vraagbaak-plain": "plain"}
 CREATED = int(time.time())
 
 
@@ -87,7 +88,7 @@ class ChatCompletionRequest(_Tolerant):
     max_tokens: int | None = Field(None, description="Accepted and ignored")
     user: str | None = Field(None, description="Accepted and ignored")
     top_k: int | None = Field(None, ge=1, le=20, description="Vraagbaak extension: passages given to the answer")
-    mode: Literal["auto", "extractive", "generative"] | None = Field(
+    mode: Literal["auto", "extractive", "generative", "plain"] | None = Field(
         None, description="Vraagbaak extension: overrides the mode the model name implies")
 
 

@@ -103,8 +103,10 @@ class HistoryMessage(Strict):
 class AskRequest(Strict):
     question: str = Field(examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"])
     top_k: int | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
-    mode: Literal["auto", "extractive", "generative"] = Field(
-        "auto", description="auto: the LLM when one is configured, else extractive")
+    mode: Literal["auto", "extractive", "generative", "plain"] = Field(
+        "auto", description="auto: plain when an LLM is configured, else extractive; plain: the extractive answer's "
+                            "sentences rewritten in plain language in the question's language, each verified against "
+                            "its source sentence; generative: the LLM writes the answer from the passages")
     stream: bool = Field(False, description="Server-Sent Events: sources, delta…, done (the full response)")
     history: list[HistoryMessage] = Field([], max_length=20, description="Earlier turns, oldest first, for follow-ups")
 
@@ -121,6 +123,10 @@ class SentenceOut(BaseModel):
     supported: bool
     score: float
     reasons: list[str] = []
+    how: Literal["rewritten", "quoted"] | None = Field(
+        None, description="plain answers: rewritten (a verified plain rewrite of `source`) or quoted (`source` "
+                          "verbatim, as its rewrite failed a check or none was given)")
+    source: str | None = Field(None, description="plain answers: the exact source sentence this sentence stands for")
 
 
 class ReferralChannel(BaseModel):
@@ -152,7 +158,7 @@ class AskResponse(BaseModel):
     question: str
     answer: str = Field(description="The answer; every sentence ends with [n] markers, or it says the documents do not cover the question")
     citations: list[CitationOut]
-    mode_used: Literal["extractive", "generative"] | str
+    mode_used: Literal["extractive", "generative", "plain"] | str
     abstained: bool
     grounded: bool
     unsupported_sentences: list[str]
@@ -271,7 +277,7 @@ class FeedbackRequest(Strict):
     answer: str = Field("", max_length=50_000, description="The answer text as shown")
     passage_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         [], max_length=50, description="The cited passages, in [n] order")
-    mode: Literal["extractive", "generative"] | None = Field(None, description="mode_used of the answer")
+    mode: Literal["extractive", "generative", "plain"] | None = Field(None, description="mode_used of the answer")
     language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="language of the answer")
     abstained: bool | None = Field(None, description="The answer said the documents do not cover the question")
 

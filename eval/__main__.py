@@ -1,6 +1,6 @@
 """Vraagbaak evaluation.
 
-    python -m eval run --questions data/eval/dev.jsonl [--api URL] [--mode extractive|generative] [--out DIR]
+    python -m eval run --questions data/eval/dev.jsonl [--api URL] [--mode extractive|generative|plain] [--out DIR]
     python -m eval compare RUN_A RUN_B
     python -m eval judges [--llm-judge-url URL]         # judges vs. the hand-labelled pairs
     python -m eval retrieval --questions data/eval/dev.jsonl
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--questions", type=Path, default=Path("data/eval/dev.jsonl"))
     run.add_argument("--api", default=None, help="base URL of a running Vraagbaak API (default: in-process)")
     run.add_argument("--api-key", default="", help="bearer key for --api, when the API requires one")
-    run.add_argument("--mode", choices=("extractive", "generative"), default="extractive")
+    run.add_argument("--mode", choices=("extractive", "generative", "plain"), default="extractive")
     run.add_argument("--llm-url", default=None, help="in-process generative: the answer LLM's /v1 base URL")
     run.add_argument("--judge", choices=("offline", "llm", "both", "all"), default="offline",
                      help="both = each judge separately; all = also the combined offline+llm judge")

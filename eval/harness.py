@@ -34,7 +34,7 @@ class RunError(ValueError):
 @dataclass(frozen=True)
 class RunConfig:
     questions: str
-    mode: str = "extractive"  # extractive | generative
+    mode: str = "extractive"  # extractive | generative | plain
     api: str | None = None
     judges: tuple[str, ...] = ("offline",)
     llm_judge_url: str | None = None
@@ -59,10 +59,10 @@ class InProcess:
 
         self.service = service
         llm = None
-        if config.mode == "generative":
+        if config.mode in ("generative", "plain"):
             url = config.llm_url or service.settings.llm_base_url
             if not url:
-                raise RunError("--mode generative needs an LLM: --llm-url http://127.0.0.1:8080/v1 "
+                raise RunError(f"--mode {config.mode} needs an LLM: --llm-url http://127.0.0.1:8080/v1 "
                                "(start one with `make llm`) or VRAAGBAAK_LLM_BASE_URL")
             # temperature 0: the same inputs give the same answers (deterministic runs)
             llm = LLMClient.from_settings(service.settings.replace(llm_base_url=url, llm_temperature=0.0))
@@ -83,7 +83,8 @@ class InProcess:
                 "fallback_reason": answer.fallback_reason, "language": answer.language,
                 "answerability": getattr(answer, "answerability", None),
                 "referral": _plain(getattr(answer, "referral", None)),
-                "llm": {"model": answer.llm_model, "error": answer.llm_error}}, took
+                "llm": {"model": answer.llm_model, "error": answer.llm_error},
+                "sentences": [{"how": c.how, "source": c.source, "text": c.text} for c in answer.sentences]}, took
 
     async def aclose(self) -> None:
         await self.engine.aclose()
@@ -192,7 +193,10 @@ class Scorer:
                             "sources": [c.get("id") for c in answer.get("citations", [])],
                             "referral": bool(answer.get("referral")),
                             "answerability": {k: v for k, v in (answer.get("answerability") or {}).items()
-                                              if k in ("answerable", "probability", "reason", "expected_type")} or None}
+                                              if k in ("answerable", "probability", "reason", "expected_type")} or None,
+                            # the language the answer is written in (plain answers: the question's, unless quoted)
+                            "text_language": detect_language(am.strip_markers(text), fallback=language),
+                            "how": [s.get("how") for s in answer.get("sentences") or []]}
         if answer.get("abstained") or not text.strip():
             record["judged"] = {}
             return record

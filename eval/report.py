@@ -45,6 +45,12 @@ def summarise(records: list[dict], judge_names: list[str]) -> dict:
     readability = [r["readability"] for r in records if r.get("readability") is not None]
     out["readability_flesch_douma"] = {"n": len(readability), "mean": am.mean(readability),
                                        "plain_language_share": am.mean(1.0 if x >= 60 else 0.0 for x in readability)}
+    # Answers written in the question's language (not abstentions); plain answers: sentences rewritten.
+    spoken = [r for r in answered if r.get("lang") and r["answer"].get("text_language")]
+    out["answer_language"] = {"n": len(spoken), "same_as_question": am.mean(
+        1.0 if r["answer"]["text_language"] == r["lang"] else 0.0 for r in spoken)}
+    how = Counter(h for r in answered for h in r["answer"].get("how") or () if h)
+    out["sentences_how"] = dict(how)
     out["modes"] = dict(Counter(r["answer"]["mode_used"] for r in records))
     out["fallbacks"] = dict(Counter(r["answer"]["fallback_reason"] for r in records if r["answer"]["fallback_reason"]))
     out["latency_ms"] = {stage: {"p50": percentile([r["latency_ms"][stage] for r in records], .5),
@@ -123,6 +129,9 @@ def markdown(report: dict) -> str:
     r = o["readability_flesch_douma"]
     lines += ["## Readability (Dutch answers, Flesch-Douma; ≥ 60 reads as plain language)", "",
               f"mean {_f(r['mean'], 1)} over {r['n']} answers; share ≥ 60: {_f(r['plain_language_share'])}.", ""]
+    if o.get("answer_language", {}).get("n"):
+        lines += [f"Answers in the question's language: {_f(o['answer_language']['same_as_question'])} of "
+                  f"{o['answer_language']['n']}; sentences {o.get('sentences_how') or {}}.", ""]
     lines += ["## Latency (ms)", "", "| stage | p50 | p95 |", "|---|---|---|"]
     lines += [f"| {stage} | {_f(v['p50'], 0)} | {_f(v['p95'], 0)} |" for stage, v in o["latency_ms"].items()]
     lines += ["", f"Modes used: {o['modes']}; fallbacks: {o['fallbacks'] or 'none'}.", ""]

@@ -134,6 +134,10 @@ class SentenceCheck:
     supported: bool
     score: float  # support score in [0, 1] from the verifier
     reasons: tuple[str, ...] = ()  # why not supported, e.g. "number 2019 not in cited passages"
+    # Plain answers (rag/answer/rewrite.py): "rewritten" (the LLM's plain rewrite of ``source``, verified
+    # against it) or "quoted" (``source`` itself, verbatim); None for extractive and generative answers.
+    how: str | None = None
+    source: str | None = None  # the verbatim source sentence this sentence stands for
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,7 @@ class Answer:
     question: str
     text: str  # every sentence ends with one or more [n] markers, or it is an abstention notice
     passages: list[Passage]  # cited sources; passages[n-1] is source [n]
-    mode_used: str  # "extractive" | "generative"
+    mode_used: str  # "extractive" | "generative" | "plain"
     abstained: bool = False
     grounded: bool = True  # every sentence passed verification
     sentences: list[SentenceCheck] = field(default_factory=list)

@@ -2,6 +2,11 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_answer.py                       # extractive, all dev questions
     OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_answer.py --llm http://127.0.0.1:8080/v1 --limit 10
+    OMP_NUM_THREADS=1 .venv/bin/python scripts/bench_answer.py --llm http://127.0.0.1:8080/v1 --mode plain --json F
+
+Plain: per answered question the LLM time (from the request to the last settled sentence), the time to
+the first verified sentence (from the start of the LLM call), and how many sentences were rewritten or
+quoted; p50/p95 over the questions, and the rows as JSON lines with ``--json``.
 
 Extractive: p50/p95 of AnswerEngine.answer() (warm caches), and of the part beyond retrieval.
 Generative: per question the outcome (generative / abstained / extractive fallback and why), the
@@ -95,6 +100,47 @@ async def generative(engine: AnswerEngine, rows: list[dict]) -> None:
               f"{repaired} of {called}")
 
 
+async def plain(engine: AnswerEngine, rows: list[dict], json_out: Path | None) -> None:
+    from rag.answer import rewrite
+
+    llm_times, firsts, counts, records = [], [], {"rewritten": 0, "quoted": 0}, []
+    for r in rows:
+        ctx = await engine._retrieve(r["question"], 5, None)
+        if abstain.should_abstain(ctx.confidence, engine.settings.abstain_threshold):
+            print(f"{r['id']} abstained before the LLM")
+            continue
+        started = time.perf_counter()
+        first = None
+        answer = None
+        async for kind, value in rewrite.plain_events(engine, ctx):
+            if kind == "delta" and first is None:
+                first = time.perf_counter() - started
+            if kind == "done":
+                answer = value
+        took = time.perf_counter() - started
+        if answer.abstained or not answer.sentences:
+            print(f"{r['id']} abstained (extractive)")
+            continue
+        how = [c.how for c in answer.sentences]
+        for h in how:
+            counts[h] = counts.get(h, 0) + 1
+        llm_times.append(took)
+        firsts.append(first or took)
+        row = {"id": r["id"], "lang": r.get("lang"), "llm_s": round(took, 2), "first_s": round(first or took, 2),
+               "mode_used": answer.mode_used, "fallback_reason": answer.fallback_reason, "how": how,
+               "text": answer.text, "sentences": [{"how": c.how, "text": c.text, "source": c.source,
+                                                   "reasons": list(c.reasons)} for c in answer.sentences]}
+        records.append(row)
+        print(f"{r['id']} {took:5.1f} s (first sentence {row['first_s']:4.1f} s) {answer.mode_used:10s} "
+              f"{how.count('rewritten')} rewritten, {how.count('quoted')} quoted")
+    if llm_times:
+        print(f"\nplain: {len(llm_times)} answered questions; LLM time p50 {pct(llm_times, .5):.1f} s, "
+              f"p95 {pct(llm_times, .95):.1f} s; first verified sentence p50 {pct(firsts, .5):.1f} s, "
+              f"p95 {pct(firsts, .95):.1f} s; sentences {counts}")
+    if json_out:
+        json_out.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in records))
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=PROJECT_ROOT / "data" / "eval" / "dev.jsonl")
@@ -103,6 +149,8 @@ async def main() -> None:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--max-tokens", type=int, default=None)
     ap.add_argument("--timeout", type=float, default=None)
+    ap.add_argument("--mode", choices=("generative", "plain"), default="generative", help="with --llm")
+    ap.add_argument("--json", type=Path, default=None, help="plain: one JSON line per answered question")
     args = ap.parse_args()
     service = Vraagbaak.open()
     rows = [json.loads(line) for line in args.questions.open() if line.strip()]
@@ -114,11 +162,13 @@ async def main() -> None:
     s = service.settings
     llm = LLMClient(args.llm, s.llm_model, s.llm_api_key, timeout=args.timeout or s.llm_timeout,
                     connect_timeout=s.llm_connect_timeout, max_tokens=args.max_tokens or s.llm_max_tokens,
-                    retries=s.llm_retries) if args.llm else None
+                    retries=s.llm_retries, temperature=s.llm_temperature) if args.llm else None
     engine = AnswerEngine(service, llm)
     try:
         if llm is None:
             await extractive(engine, rows)
+        elif args.mode == "plain":
+            await plain(engine, rows, args.json)
         else:
             await generative(engine, rows)
     finally:

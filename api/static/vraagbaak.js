@@ -395,6 +395,20 @@
     container.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  /* Plain answers: the exact source sentences behind the rewritten ones, each once, with its [n]. */
+  function renderQuotes(sentences) {
+    var list = $("quotes"), seen = {};
+    clear(list);
+    sentences.forEach(function (s) {
+      if (!s.source || seen[s.source]) return;
+      seen[s.source] = true;
+      var li = el("li");
+      renderAnswerText(li, s.source + " " + (s.citations || []).map(function (n) { return "[" + n + "]"; }).join(""));
+      list.appendChild(li);
+    });
+    $("quotes-box").hidden = !list.firstChild;
+  }
+
   function sourceItem(n) {
     var c = state.citations[n - 1];
     var link = el("a", { href: "#bron-" + n, className: "passage-link", "data-n": String(n), lang: "nl", text: citationTitle(c) });
@@ -467,9 +481,11 @@
 
     var note = "";
     if (done && !abstained) {
-      note = done.mode_used === "generative" ? t("note-generative") : t("note-extractive") + (state.lang !== "nl" ? " " + t("note-extractive-en") : "");
+      note = done.mode_used === "generative" ? t("note-generative") : done.mode_used === "plain" ? t("note-plain")
+        : t("note-extractive") + (state.lang !== "nl" ? " " + t("note-extractive-en") : "");
     }
     $("answer-note").textContent = note;
+    renderQuotes(done && !abstained && done.mode_used === "plain" ? done.sentences || [] : []);
 
     // Sources: the cited ones by number; the rest folded away (or, when abstaining, all as the closest passages).
     var cited = citedNumbers();
@@ -535,7 +551,7 @@
     var sentences = (state.answer && !state.answer.abstained && state.answer.sentences) || [];
     sentences.forEach(function (s) {
       if ((s.citations || []).indexOf(n) < 0) return;
-      var core = (s.text || "").replace(/(\s*\[\d+\])+\s*$/, "").trim();
+      var core = (s.source || s.text || "").replace(/(\s*\[\d+\])+\s*$/, "").trim();
       if (core.length < 12) return;
       var pattern = core.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s+/g, "\\s+");
       var m = new RegExp(pattern).exec(text);

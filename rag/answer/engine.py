@@ -6,10 +6,13 @@ The one entry point for the API, the CLI and the eval harness:
     answer = await engine.answer("Waarom is de WOM ingetrokken?")
     async for event in engine.answer_stream(question): ...   # "sources", "delta"..., "done"
 
-Modes: ``extractive`` quotes the best sentences of the top passages; ``generative`` asks the LLM and
-verifies every sentence (rag/answer/verify.py) before anything is shown; ``auto`` is generative when an LLM
-is configured. Any LLM failure — down, slow, garbage, nothing supported, an over-cautious refusal —
-falls back to extractive with ``fallback_reason`` and ``llm_error`` set; LLM problems never raise.
+Modes: ``extractive`` quotes the best sentences of the top passages; ``plain`` rewrites those sentences
+in plain language in the question's language and checks each rewrite against its source sentence
+(rag/answer/rewrite.py); ``generative`` asks the LLM to write the answer and verifies every sentence
+(rag/answer/verify.py) before anything is shown; ``auto`` is plain when an LLM is configured (a small
+local model rewrites well but answers badly: README, "Plain answers"). Any LLM failure — down, slow,
+garbage, nothing supported, an over-cautious refusal — falls back to extractive with ``fallback_reason``
+and ``llm_error`` set; LLM problems never raise.
 Whether the passages answer the question is decided by rag/answer/answerable.py (a small fitted
 model over similarity, term coverage, answer type and personal-situation cues); an abstention carries
 that ``Decision`` (reason, related passages) for the referral. In a conversation the extractive
@@ -36,7 +39,7 @@ from typing import AsyncIterator, Callable
 
 import numpy as np
 
-from rag.answer import abstain, answerable, extractive, referral
+from rag.answer import abstain, answerable, extractive, referral, rewrite
 from rag.answer.language import detect_language, prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError, StreamMeta
 from rag.answer.prompt import build_prompt, condense, count_tokens, truncate_to_tokens
@@ -49,7 +52,7 @@ from rag.answer.verify import Source, Verification, Verifier, source_sentences
 
 log = logging.getLogger("vraagbaak.answer")
 
-MODES = ("auto", "extractive", "generative")
+MODES = ("auto", "extractive", "generative", "plain")
 MAX_TOP_K = 50
 CANDIDATE_PASSAGES = 5
 _FOLLOW_UP_WORDS = 10  # questions shorter than this are retrieved together with the previous one
@@ -193,7 +196,7 @@ class AnswerEngine:
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if mode == "auto":
-            return "generative" if self.llm_configured else "extractive"
+            return "plain" if self.llm_configured else "extractive"
         return mode
 
     @staticmethod
@@ -358,6 +361,10 @@ class AnswerEngine:
             return await self._extractive(
                 ctx, fallback_reason="llm_not_configured",
                 llm_error=str(LLMError("not_configured", "no LLM endpoint configured (VRAAGBAAK_LLM_BASE_URL)")))
+        if resolved == "plain":
+            async for kind, value in rewrite.plain_events(self, ctx):
+                if kind == "done":
+                    return value
         return await self._generate(ctx, resolved, history)
 
     async def answer_stream(self, question: str, *, top_k: int = 5, mode: str = "auto",
@@ -375,6 +382,10 @@ class AnswerEngine:
                 for delta in sentence_deltas(answer.text):
                     yield AnswerEvent("delta", text=delta)
                 yield AnswerEvent("done", answer=answer)
+                return
+            if resolved == "plain":
+                async for kind, value in rewrite.plain_events(self, ctx):
+                    yield AnswerEvent("delta", text=value) if kind == "delta" else AnswerEvent("done", answer=value)
                 return
             async for event in self._generate_stream(ctx, resolved, history):
                 yield event

@@ -45,7 +45,7 @@ def test_real_llm_answers_through_the_engine(service, llm_server):
         engine = AnswerEngine(service, settings=settings)
         try:
             assert engine.llm_configured
-            answer = await engine.answer(QUESTION, top_k=3)  # auto = generative with an LLM configured
+            answer = await engine.answer(QUESTION, top_k=3, mode="generative")  # auto is plain with an LLM
             events = [e async for e in engine.answer_stream(QUESTION, top_k=3, mode="generative")]
             return engine, answer, events
         finally:

@@ -241,7 +241,8 @@ def test_openai_client_lists_models_and_completes(api):
     from openai import OpenAI
 
     client = OpenAI(base_url=str(api.base_url).rstrip("/") + "/v1", api_key="niet-nodig", max_retries=0)
-    assert [m.id for m in client.models.list()] == ["vraagbaak", "vraagbaak-extractive", "vraagbaak-generative"]
+    assert [m.id for m in client.models.list()] == ["vraagbaak", "vraagbaak-extractive", "vraagbaak-generative",
+                                                    "vraagbaak-plain"]
     completion = client.chat.completions.create(model="vraagbaak", temperature=0,
                                                 messages=[{"role": "user", "content": QUESTION}])
     assert completion.object == "chat.completion" and completion.choices[0].finish_reason == "stop"

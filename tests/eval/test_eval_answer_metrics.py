@@ -65,16 +65,21 @@ def test_abstention_precision_recall_f1_and_false_abstentions():
     assert never["precision"] is None and never["recall"] == 0.0 and never["f1"] == 0.0
 
 
-def test_flesch_douma_ranks_plain_dutch_above_officialese():
-    assert am.dutch_syllables("integratiebeleid") == 6  # in-te-gra-tie-be-leid
-    assert am.dutch_syllables("kinderopvangtoeslag") == 6  # kin-der-op-vang-toe-slag
-    assert am.dutch_syllables("huis") == 1
-    plain = am.flesch_douma("De kat zit op de mat. Het is een mooie dag [1].")
+def test_flesch_douma_by_textstat_matches_the_formula_on_hand_counted_examples():
+    """Douma's formula (206.835 − 0.93 · words/sentence − 77 · syllables/word; nl.wikipedia.org/wiki/Leesbaarheid)
+    on sentences whose syllables are counted by hand, so textstat's Dutch support is checked, not assumed."""
+    # 6 words, 6 syllables, 1 sentence
+    assert am.flesch_douma("De kat zit op de mat [1].") == pytest.approx(206.835 - 0.93 * 6 - 77 * 6 / 6, abs=0.01)
+    # de(1) ge-meen-te(3) helpt(1) nieuw-ko-mers(3) met(1) in-bur-ge-ren(4) = 13 syllables; wij(1) hel-pen(2)
+    # ook(1) = 4: 9 words, 17 syllables, 2 sentences
+    two = am.flesch_douma("De gemeente helpt nieuwkomers met inburgeren [1]. Wij helpen ook [2].")
+    assert two == pytest.approx(206.835 - 0.93 * 9 / 2 - 77 * 17 / 9, abs=0.01)
+    # Dutch long words: in-te-gra-tie-be-leid (6), min-der-he-den-or-ga-ni-sa-ties (9), 1 sentence of 3 words
+    long = am.flesch_douma("Integratiebeleid voor minderhedenorganisaties.")
+    assert long == pytest.approx(206.835 - 0.93 * 3 - 77 * 16 / 3, abs=0.01)
     hard = am.flesch_douma("De implementatie van het integratiebeleid vereist een zorgvuldige afstemming tussen "
                            "verschillende overheidsorganisaties en maatschappelijke partners.")
-    # 11 words, 2 sentences, 11 vowel groups ("mooie" is one group: the approximation undercounts it)
-    assert plain == pytest.approx(206.835 - 0.93 * 5.5 - 77 * 11 / 11)
-    assert plain > 60 > hard
+    assert two > 30 > hard
     assert am.flesch_douma("[1]") is None
 
 
