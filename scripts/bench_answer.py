@@ -106,7 +106,7 @@ async def plain(engine: AnswerEngine, rows: list[dict], json_out: Path | None) -
     llm_times, firsts, counts, records = [], [], {"rewritten": 0, "quoted": 0}, []
     for r in rows:
         ctx = await engine._retrieve(r["question"], 5, None)
-        if abstain.should_abstain(ctx.confidence, engine.settings.abstain_threshold):
+        if engine._should_abstain(ctx):
             print(f"{r['id']} abstained before the LLM")
             continue
         started = time.perf_counter()
