@@ -14,6 +14,14 @@ from rag.search.retrieve import range_is_empty
 ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
+# What a question must be, stated in the OpenAPI document: at least one character that is not
+# whitespace (Python's definition, as str.strip() uses). The server checks it itself
+# (api/deps.check_question) to answer 422 ``empty_question`` rather than a generic invalid_request;
+# api/openapi.py adds ``maxLength`` from VRAAGBAAK_MAX_QUERY_CHARS (longer is 413 ``question_too_long``).
+NOT_BLANK = r"\S"
+QUESTION_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK}
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -81,7 +89,8 @@ class SearchFilters(Strict):
 
 
 class SearchRequest(Strict):
-    query: str = Field(description="The question, Dutch or English", examples=["Waarom is de WOM ingetrokken?"])
+    query: str = Field(description="The question, Dutch or English; not blank, at most VRAAGBAAK_MAX_QUERY_CHARS",
+                       examples=["Waarom is de WOM ingetrokken?"], json_schema_extra=QUESTION_SCHEMA)
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
     filters: SearchFilters | None = None
 
@@ -101,7 +110,9 @@ class HistoryMessage(Strict):
 
 
 class AskRequest(Strict):
-    question: str = Field(examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"])
+    question: str = Field(description="Not blank, at most VRAAGBAAK_MAX_QUERY_CHARS characters",
+                          examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"],
+                          json_schema_extra=QUESTION_SCHEMA)
     top_k: int | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
     mode: Literal["auto", "extractive", "generative"] = Field(
         "auto", description="auto: the LLM when one is configured, else extractive")
@@ -238,7 +249,8 @@ class FeedbackRequest(Strict):
     answer_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="The answer_id of the /v1/ask response")
     rating: Literal["up", "down"] = Field(description="up: useful, down: not useful")
     comment: str = Field("", max_length=FEEDBACK_COMMENT_MAX, description="Optional, in the citizen's own words")
-    question: str = Field(min_length=1, max_length=20_000, description="The question that was answered")
+    question: str = Field(min_length=1, max_length=20_000, description="The question that was answered (not blank)",
+                          json_schema_extra={"pattern": NOT_BLANK})
     answer: str = Field("", max_length=50_000, description="The answer text as shown")
     passage_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         [], max_length=50, description="The cited passages, in [n] order")
