@@ -35,6 +35,14 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "request_id": current_request_id()}}
 
 
+def stream_error(code: str, message: str) -> dict[str, Any]:
+    """The error event of a stream that has started (``/v1/ask`` SSE, chat completion chunks): the
+    API's shape plus OpenAI's ``type`` and ``param``, so OpenAI clients raise it as an APIError."""
+    body = error_body(code, message)
+    body["error"].update(type="server_error", param=None)
+    return body
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
