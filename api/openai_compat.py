@@ -29,9 +29,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text
+from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text, interrupted
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
-from api.errors import ApiError, error_body
+from api.errors import ApiError, stream_error
 from api.schemas import CitationOut, ErrorResponse, LlmInfo
 from api.security import public_access
 from rag.config import Settings
@@ -241,6 +241,11 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                 elif event.kind == "done":
                     answer = event.answer
                     runtime.metrics.record_answer(answer, time.perf_counter() - started)
+                    if (cut := interrupted(answer)) is not None:
+                        # A half answer must not end like a whole one: no finish_reason "stop", no [DONE].
+                        log.warning("chat completion stream cut off: %s", answer.llm_error)
+                        yield _error_data("llm_interrupted", cut)
+                        return
                     footer = sources_footer(answer) if settings.chat_sources_footer else ""
                     if footer:
                         streamed.append(footer)
@@ -254,14 +259,22 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                         yield f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
                     break
                 elif event.kind == "error":
-                    yield f"data: {json.dumps(error_body('answer_failed', event_error(event)))}\n\n".encode()
-                    break
+                    yield _error_data("answer_failed", event_error(event))
+                    return
     except QueryError as exc:
-        yield f"data: {json.dumps(error_body('invalid_question', str(exc)))}\n\n".encode()
+        yield _error_data("invalid_question", str(exc))
+        return
     except Exception:
         log.exception("chat completion stream failed")
-        yield f"data: {json.dumps(error_body('internal', 'the answer could not be completed'))}\n\n".encode()
+        yield _error_data("internal", "the answer could not be completed")
+        return
     yield b"data: [DONE]\n\n"
+
+
+def _error_data(code: str, message: str) -> bytes:
+    """An error in a started stream, as OpenAI sends it: ``data: {"error": {...}}`` (the openai
+    clients raise it as APIError), and no ``[DONE]`` after it."""
+    return f"data: {json.dumps(stream_error(code, message), ensure_ascii=False)}\n\n".encode()
 
 
 # ---------------------------------------------------------------- endpoints
