@@ -6,6 +6,8 @@
   security in OpenAPI terms. Admin routes keep it required.
 * Question length: ``maxLength`` of ``query`` and ``question`` is VRAAGBAAK_MAX_QUERY_CHARS, a setting
   (a longer question is 413 ``question_too_long``), so it is filled in here rather than in api/schemas.py.
+* Document ids: ``filters.doc_ids`` of /v1/search lists the ids of the loaded index as an ``enum``
+  (another id is 422 ``unknown_document``); renewed on every call, so a reindex shows.
 
 Checked by Schemathesis against the real server (tests/api/test_schemathesis.py).
 """
@@ -33,7 +35,7 @@ def _security(requirements: list[dict], optional: bool) -> list[dict]:
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     """The document for ``app`` and its settings (``app.state.settings``); built once, then cached."""
     if app.openapi_schema:
-        return app.openapi_schema
+        return _with_document_ids(app, app.openapi_schema)
     settings = app.state.settings
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schemes = schema.get("components", {}).get("securitySchemes", {})
@@ -51,4 +53,14 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         if field is not None:
             field["maxLength"] = settings.max_query_chars
     app.openapi_schema = schema
+    return _with_document_ids(app, schema)
+
+
+def _with_document_ids(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+    items = (schema.get("components", {}).get("schemas", {}).get("SearchFilters", {}).get("properties", {})
+             .get("doc_ids", {}))
+    items = next((a["items"] for a in items.get("anyOf", [items]) if a.get("type") == "array"), None)
+    loaded = getattr(app.state.runtime, "loaded", None)
+    if items is not None and loaded is not None:
+        items["enum"] = sorted(loaded.service.index.documents)
     return schema

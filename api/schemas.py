@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rag.search.retrieve import range_is_empty
 
 ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
@@ -79,13 +78,8 @@ class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, min_length=1, max_length=100,
                                       description="Only these documents (ids from GET /v1/documents)")
     date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")
-    date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "SearchFilters":
-        if range_is_empty(self.date_from, self.date_to):
-            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
-        return self
+    date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before; a range that "
+                                "ends before it starts is 422 empty_date_range")
 
 
 class SearchRequest(Strict):

@@ -151,7 +151,7 @@ BAD_JSON_BODIES = [
     ("/v1/search", {"query": 42}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "filters": {"doc_ids": ["geen-document"]}}, 422, "unknown_document"),
     ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2013-13"}}, 422, "invalid_request"),
-    ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2014", "date_to": "2013"}}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2014", "date_to": "2013"}}, 422, "empty_date_range"),
     ("/v1/search", {"query": QUESTION, "filters": {"docs": ["x"]}}, 422, "invalid_request"),
     ("/v1/search", [QUESTION], 422, "invalid_request"),
     ("/v1/ask", {"question": ""}, 422, "empty_question"),
