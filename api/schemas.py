@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 
 ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
@@ -17,11 +17,14 @@ ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 # whitespace (Python's definition, as str.strip() uses). The server checks it itself
 # (api/deps.check_question) to answer 422 ``empty_question`` rather than a generic invalid_request;
 # api/openapi.py adds ``maxLength`` from VRAAGBAAK_MAX_QUERY_CHARS (longer is 413 ``question_too_long``).
-NOT_BLANK = r"\S"
+_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+NOT_BLANK = "[^" + "".join(f"\\u{ord(c):04x}" for c in _WHITESPACE) + "]"  # engine-independent (JSON Schema's
+# regexes are ECMA-262, whose \s differs from Python's: U+001C–U+001F and U+0085 are space only to Python)
 QUESTION_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK}
 
 
 class Strict(BaseModel):
+    # Booleans are StrictBool in requests: JSON true/false only, as the schema says (not 0, 1 or "yes").
     model_config = ConfigDict(extra="forbid")
 
 
@@ -110,7 +113,7 @@ class AskRequest(Strict):
     top_k: int | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
     mode: Literal["auto", "extractive", "generative"] = Field(
         "auto", description="auto: the LLM when one is configured, else extractive")
-    stream: bool = Field(False, description="Server-Sent Events: sources, delta…, done (the full response)")
+    stream: StrictBool = Field(False, description="Server-Sent Events: sources, delta…, done (the full response)")
     history: list[HistoryMessage] = Field([], max_length=20, description="Earlier turns, oldest first, for follow-ups")
 
 
@@ -214,8 +217,8 @@ class Readiness(BaseModel):
 
 
 class ReindexRequest(Strict):
-    force: bool = Field(False, description="Rebuild even when the index matches the corpus")
-    wait: bool = Field(False, description="Answer when the rebuild is done instead of at once (202)")
+    force: StrictBool = Field(False, description="Rebuild even when the index matches the corpus")
+    wait: StrictBool = Field(False, description="Answer when the rebuild is done instead of at once (202)")
 
 
 class ReindexStatus(BaseModel):
@@ -250,7 +253,7 @@ class FeedbackRequest(Strict):
         [], max_length=50, description="The cited passages, in [n] order")
     mode: Literal["extractive", "generative"] | None = Field(None, description="mode_used of the answer")
     language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="language of the answer")
-    abstained: bool | None = Field(None, description="The answer said the documents do not cover the question")
+    abstained: StrictBool | None = Field(None, description="The answer said the documents do not cover the question")
 
     @field_validator("question")
     @classmethod

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 SEED = 20261130
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 15
 KEY = "fuzz-key"
 
 # Settings that differ from Schemathesis' defaults, each with its reason. No check is switched off;
@@ -40,7 +40,7 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 [[operations]]
 include-name = "POST /v1/admin/reindex"
 [operations.generation]
-max-examples = 4
+max-examples = 2
 """
 HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 
@@ -48,7 +48,10 @@ HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 def schemathesis_command(url: str, config: Path, report: Path) -> list[str]:
     return [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config),
             "run", f"{url}/openapi.json", "--checks", "all", "--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES),
-            "--header", f"Authorization: Bearer {KEY}", "--workers", "1", "--request-timeout", "120",
+            "--header", f"Authorization: Bearer {KEY}", "--workers", "1", "--request-timeout", "600",
+            # max_response_time catches hangs only: latency is measured by scripts/bench_http.py and
+            # scripts/soak.py, and on 2 cores shared with other work an answer can take a minute.
+            "--max-response-time", "300",
             "--suppress-health-check", "too_slow", "--report", "ndjson", "--report-ndjson-path", str(report)]
 
 
