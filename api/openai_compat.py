@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text, interrupted
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
@@ -71,17 +71,19 @@ class ChatMessage(_Tolerant):
 
 
 class StreamOptions(_Tolerant):
-    include_usage: bool | None = False
+    include_usage: StrictBool | None = False
 
 
 class ChatCompletionRequest(_Tolerant):
-    model: str = Field("vraagbaak", description="vraagbaak, vraagbaak-extractive or vraagbaak-generative")
+    # The enum is stated, not enforced: another name is OpenAI's 404 model_not_found, not a 422.
+    model: str = Field("vraagbaak", description="vraagbaak, vraagbaak-extractive or vraagbaak-generative",
+                       json_schema_extra={"enum": list(MODELS)})
     messages: list[ChatMessage] = Field(min_length=1, max_length=500)
-    stream: bool | None = False
+    stream: StrictBool | None = False
     stream_options: StreamOptions | None = None
     n: int | None = Field(None, ge=1, le=1, description="Only 1 is supported")
     temperature: float | None = Field(None, description="Accepted and ignored")
-    max_tokens: int | None = Field(None, description="Accepted and ignored")
+    max_tokens: int | None = Field(None, ge=1, le=2**31 - 1, description="Accepted and ignored")
     user: str | None = Field(None, description="Accepted and ignored")
     top_k: int | None = Field(None, ge=1, le=20, description="Vraagbaak extension: passages given to the answer")
     mode: Literal["auto", "extractive", "generative"] | None = Field(
