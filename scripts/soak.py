@@ -226,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between memory samples")
     parser.add_argument("--mix", default="search=4,ask=3,chat=2,feedback=1", help="operation weights")
     parser.add_argument("--timeout", type=float, default=300.0, help="per request, seconds")
+    parser.add_argument("--ready-timeout", type=float, default=1800.0,
+                        help="seconds to wait for the server to be ready and warm (its first warm-up on a machine embeds "
+                             "every sentence of the corpus)")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--questions", type=Path, default=ROOT / "data" / "eval" / "dev.jsonl")
     parser.add_argument("--api-key", default=os.environ.get("VRAAGBAAK_SOAK_API_KEY"), help="bearer key, if required")
@@ -246,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"url": url, "clients": args.clients, "minutes": args.minutes, "mix": mix, "llm": args.llm,
                     "cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
     try:
-        report["server"] = wait_ready(url, proc)
+        report["server"] = wait_ready(url, proc, args.ready_timeout)
         results, samples = Results(), []
         t0 = time.monotonic()
         until = t0 + args.minutes * 60

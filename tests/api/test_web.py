@@ -124,7 +124,7 @@ def phone(browser, base_url):
     assert page.errors == [], page.errors
 
 
-def ask_in_page(page, question: str) -> dict:
+def ask_in_page(page, question: str, timeout_ms: float = 60_000) -> dict:
     """Type the question, press Enter, wait for the stream to finish; returns the `done` payload
     the page received (read from the event stream it was sent)."""
     page.fill("#vraag", question)
@@ -132,7 +132,7 @@ def ask_in_page(page, question: str) -> dict:
         page.press("#vraag", "Enter")
     response = info.value
     assert response.status == 200 and response.headers["content-type"].startswith("text/event-stream")
-    page.wait_for_selector("#result[data-state=done]", timeout=60_000)
+    page.wait_for_selector("#result[data-state=done]", timeout=timeout_ms)
     events = sse_events(response.text())
     return events[-1][1]
 
@@ -256,14 +256,14 @@ def test_a_stream_cut_into_7_byte_writes_arrives_intact(browser, base_url, http)
     still shows exactly the answer and the sources of the final event."""
     from sse_relay import SevenByteRelay  # tests/api/sse_relay.py (pytest puts this folder on sys.path)
 
-    expected = http.post("/v1/ask", json={"question": DIACRITICS_QUESTION}).json()
+    expected = http.post("/v1/ask", json={"question": DIACRITICS_QUESTION}, timeout=600).json()
     assert re.search("[ëï]", expected["answer"]), expected["answer"]  # the test needs them in the answer
     relay = SevenByteRelay(int(base_url.rsplit(":", 1)[1])).start()
     page = Page(browser, relay.url, LAPTOP)
     try:
         page.page.add_init_script(COUNT_READS)
         page.page.goto("/")
-        done = ask_in_page(page.page, DIACRITICS_QUESTION)
+        done = ask_in_page(page.page, DIACRITICS_QUESTION, timeout_ms=300_000)
         reads = page.page.evaluate("window.__reads")
         assert relay.pieces > 500 and relay.split_characters > 0, (relay.pieces, relay.split_characters)
         assert len(reads) > 100 and min(reads) <= 7, reads[:50]  # the page did get the stream in pieces
