@@ -66,7 +66,8 @@ class SevenByteRelay:
         try:
             while data := await reader.read(65536):
                 if slow and not streaming:
-                    streaming = b"text/event-stream" in (tail + data).lower()
+                    # In a response's header block only (the page's script names the type too).
+                    streaming = b"\r\ncontent-type: text/event-stream" in (tail + data).lower()
                     tail = data[-32:]
                 if not streaming:
                     writer.write(data)
