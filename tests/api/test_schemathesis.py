@@ -71,7 +71,8 @@ def test_the_openapi_document_holds_under_schemathesis(fuzz_server, tmp_path):
     config.write_text(CONFIG)
     started = time.monotonic()
     run = subprocess.run(schemathesis_command(fuzz_server, config, report), capture_output=True, text=True,
-                         timeout=900, env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false",
+                         timeout=900, cwd=tmp_path,  # its .schemathesis/ cache goes there, not into the work tree
+                         env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false",
                               "SCHEMATHESIS_HOOKS": HOOKS.stem, "PYTHONPATH": str(HOOKS.parent)})
     seconds = time.monotonic() - started
     summary = run.stdout[-6000:]
