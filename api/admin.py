@@ -12,9 +12,12 @@ from api.security import admin_access
 
 router = APIRouter(tags=["admin"], dependencies=[Depends(admin_access)])
 _RESPONSES = {
+    400: ERRORS[400],
     401: {"model": ErrorResponse, "description": "No API key, or not a valid one"},
     403: {"model": ErrorResponse, "description": "Admin endpoints are disabled: VRAAGBAAK_API_KEYS is empty"},
     409: {"model": ErrorResponse, "description": "A rebuild is already running"},
+    413: ERRORS[413],
+    415: ERRORS[415],
     503: ERRORS[503],
 }
 

@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import admin, ask, documents, feedback, health, openai_compat, search, web
 from api.errors import error_response, install_error_handlers
+from api.openapi import build_openapi
 from api.observability import REQUEST_ID_HEADER, Metrics, RequestContextMiddleware
 from api.runtime import Runtime
 from rag.config import Settings, load_settings
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None, service: Vraagbaak | None = Non
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     for module in (health, search, ask, openai_compat, documents, feedback, admin, web):
         app.include_router(module.router)
+    app.openapi = lambda: build_openapi(app)  # optional security on public routes, limits from settings
     return app

@@ -5,7 +5,13 @@ Stream (``"stream": true``), one JSON object per event::
     event: sources   data: {"citations": [...]}            the passages the answer may cite
     event: delta     data: {"text": "..."}                 answer text as it is produced (repeated)
     event: done      data: {...the full /v1/ask response...}   authoritative: verified text and citations
-    event: error     data: {"error": {"code", "message", "request_id"}}   instead of done, if it fails
+    event: error     data: {"error": {"code", "message", "type", "param", "request_id"}}   instead of done
+
+An error event replaces ``done`` when the answer could not be completed; in particular when the LLM
+fails after some of its sentences were already sent (code ``llm_interrupted``): the text so far is
+then a half answer, and ``done`` would present it as a whole one. (When the LLM fails before any of
+its text was sent, the extractive fallback is streamed instead and ``done`` says so in
+``fallback_reason``.)
 
 Input errors (empty question, unknown field, ...) are answered before the stream starts, as normal
 JSON errors with their status code.
@@ -25,7 +31,7 @@ from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, format_sse_event
 
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
-from api.errors import ApiError, error_body
+from api.errors import ApiError, stream_error
 from api.observability import Metrics
 from api.schemas import AskRequest, AskResponse
 from api.security import public_access
@@ -68,6 +74,17 @@ def ask_payload(answer) -> dict:
         "llm": {"model": answer.llm_model, "error": answer.llm_error},
         "took_ms": round(float(answer.took_ms), 1),
     }
+
+
+def interrupted(answer) -> str | None:
+    """The error message when a streamed answer is a cut-off one, else None. The engine keeps the
+    generative sentences it already sent when the LLM fails in the middle of a stream and records
+    the failure in ``llm_error`` (rag/answer/engine.py); a whole generative answer has no llm_error,
+    and an LLM failure before any sentence gives an extractive answer with ``fallback_reason``."""
+    if answer is None or answer.mode_used != "generative" or not answer.llm_error:
+        return None
+    return (f"the language model stopped in the middle of the answer ({answer.llm_error}); "
+            f"the text sent so far is incomplete: ask again")
 
 
 def sse(event: str, data: Any) -> bytes:
@@ -113,16 +130,20 @@ async def _ask_events(engine, metrics: Metrics, question: str, top_k: int, mode:
                     yield sse("delta", {"text": event_text(event)})
                 elif event.kind == "done":
                     metrics.record_answer(event.answer, time.perf_counter() - started)
-                    yield sse("done", ask_payload(event.answer))
+                    if (cut := interrupted(event.answer)) is not None:
+                        log.warning("streamed answer cut off: %s", event.answer.llm_error)
+                        yield sse("error", stream_error("llm_interrupted", cut))
+                    else:
+                        yield sse("done", ask_payload(event.answer))
                     return
                 elif event.kind == "error":
-                    yield sse("error", error_body("answer_failed", event_error(event)))
+                    yield sse("error", stream_error("answer_failed", event_error(event)))
                     return
     except QueryError as exc:
-        yield sse("error", error_body("invalid_question", str(exc)))
+        yield sse("error", stream_error("invalid_question", str(exc)))
     except Exception:  # the stream has started: the error goes in an event, and the log has the trace
         log.exception("answer stream failed")
-        yield sse("error", error_body("internal", "the answer could not be completed"))
+        yield sse("error", stream_error("internal", "the answer could not be completed"))
 
 
 @router.post("/v1/ask", response_model=AskResponse, summary="Answer a question with citations",

@@ -25,6 +25,10 @@ _TEXT = {
         "nl": "Er ging iets mis bij het maken van het antwoord. Probeer het later nog eens.",
         "en": "Something went wrong while answering. Please try again later.",
     },
+    "llm_interrupted": {
+        "nl": "Het antwoord is halverwege afgebroken en dus niet compleet. Stel uw vraag opnieuw.",
+        "en": "The answer was cut off halfway, so it is not complete. Please ask again.",
+    },
     "not_ready": {
         "nl": "Vraagbaak is nog aan het opstarten. Probeer het over een minuut opnieuw.",
         "en": "Vraagbaak is still starting up. Please try again in a minute.",

@@ -8,6 +8,8 @@ middleware (api/observability.py) with code ``internal`` and logged with its tra
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,6 +35,14 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "request_id": current_request_id()}}
 
 
+def stream_error(code: str, message: str) -> dict[str, Any]:
+    """The error event of a stream that has started (``/v1/ask`` SSE, chat completion chunks): the
+    API's shape plus OpenAI's ``type`` and ``param``, so OpenAI clients raise it as an APIError."""
+    body = error_body(code, message)
+    body["error"].update(type="server_error", param=None)
+    return body
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
@@ -55,12 +65,39 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     if status == 404 and exc.detail == "Not Found":
         message = f"no such endpoint: {request.method} {request.url.path} (see /docs)"
     elif status == 405:
-        message = f"{request.method} is not allowed on {request.url.path}"
+        allow = allowed_methods(request, exc)
+        message = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allow)}"
+        return error_response(status, code, message, {**(getattr(exc, "headers", None) or {}),
+                                                       "Allow": ", ".join(allow)})
     elif status == 413:
         message = f"the request body is larger than the limit of {request.app.state.settings.max_body_bytes} bytes"
     elif status == 400 and "parsing the body" in message:
         code, message = "invalid_body", "the request body could not be read: send JSON encoded as UTF-8"
     return error_response(status, code, message, getattr(exc, "headers", None))
+
+
+def allowed_methods(request: Request, exc: StarletteHTTPException) -> list[str]:
+    """Every method served at this path. Starlette's 405 names only the methods of the first route
+    that matched (``OPTIONS /v1/feedback`` said ``Allow: POST``, not GET), so the methods of every
+    documented operation whose path template matches are added."""
+    methods = {m.strip() for m in ((getattr(exc, "headers", None) or {}).get("Allow") or "").split(",") if m.strip()}
+    path = request.url.path
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            methods.update(m.upper() for m in operations if m.upper() in _METHODS)
+    return sorted(methods)
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+
+
+@functools.lru_cache(maxsize=256)
+def _template_regex(template: str) -> re.Pattern:
+    # A parameter is one path segment; the last may hold slashes (passage ids: {passage_id:path}).
+    parts = re.split(r"(\{[^}]+\})", template)
+    params = [i for i, p in enumerate(parts) if p.startswith("{")]
+    return re.compile("".join(("(.+)" if i == params[-1] else "([^/]+)") if i in params else re.escape(p)
+                              for i, p in enumerate(parts)))
 
 
 def _where(loc: tuple) -> str:

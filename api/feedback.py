@@ -20,7 +20,7 @@ from api.observability import current_request_id
 from api.ratelimit import feedback_rate_limit
 from api.schemas import ErrorResponse, FeedbackCreated, FeedbackList, FeedbackRequest
 from api.security import admin_access, public_access
-from rag.feedback import FeedbackStore, FeedbackStoreError, NewFeedback, open_feedback_store
+from rag.feedback import MAX_SQL_INT, FeedbackStore, FeedbackStoreError, NewFeedback, open_feedback_store
 
 log = logging.getLogger("vraagbaak.api")
 router = APIRouter(tags=["feedback"])
@@ -82,7 +82,8 @@ def _wants_csv(request: Request, format: str | None) -> bool:
 async def list_feedback(
     request: Request, store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Rows per page (JSON)")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip (JSON)")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INT, description="Rows to skip (JSON); at most SQLite's largest "
+                                                                     "integer, 2^63 - 1")] = 0,
     rating: Annotated[Literal["up", "down"] | None, Query(description="Only this rating")] = None,
     format: Annotated[Literal["json", "csv"] | None, Query(
         description="csv: every matching row, oldest first, as a download (also with 'Accept: text/csv')")] = None,

@@ -30,14 +30,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api import chat_tasks
-from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text
+from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text, interrupted
 from api.chat_sources import owui_sources, sources_footer, strip_footer
 from api.chat_text import asker_language, notices, say
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
-from api.errors import ApiError, error_body
+from api.errors import ApiError, stream_error
 from api.schemas import CitationOut, ErrorResponse, LlmInfo, ReferralOut
 from api.security import public_access
 from rag.config import Settings
@@ -75,17 +75,19 @@ class ChatMessage(_Tolerant):
 
 
 class StreamOptions(_Tolerant):
-    include_usage: bool | None = False
+    include_usage: StrictBool | None = False
 
 
 class ChatCompletionRequest(_Tolerant):
-    model: str = Field("vraagbaak", description="vraagbaak, vraagbaak-extractive or vraagbaak-generative")
+    # The enum is stated, not enforced: another name is OpenAI's 404 model_not_found, not a 422.
+    model: str = Field("vraagbaak", description="vraagbaak, vraagbaak-extractive or vraagbaak-generative",
+                       json_schema_extra={"enum": list(MODELS)})
     messages: list[ChatMessage] = Field(min_length=1, max_length=500)
-    stream: bool | None = False
+    stream: StrictBool | None = False
     stream_options: StreamOptions | None = None
     n: int | None = Field(None, ge=1, le=1, description="Only 1 is supported")
     temperature: float | None = Field(None, description="Accepted and ignored")
-    max_tokens: int | None = Field(None, description="Accepted and ignored")
+    max_tokens: int | None = Field(None, ge=1, le=2**31 - 1, description="Accepted and ignored")
     user: str | None = Field(None, description="Accepted and ignored")
     top_k: int | None = Field(None, ge=1, le=20, description="Vraagbaak extension: passages given to the answer")
     mode: Literal["auto", "extractive", "generative", "plain"] | None = Field(
@@ -256,7 +258,10 @@ def _endings(answer, mode: str, settings: Settings) -> str:
 
 
 def _stream_error(code: str, question: str) -> bytes:
-    return _data(error_body(code, say("answer_failed", asker_language(question))))
+    """An error in a started stream, as OpenAI sends it: ``data: {"error": {...}}`` (the openai clients
+    raise it as APIError), its message in the asker's language; no ``[DONE]`` follows it."""
+    key = code if code == "llm_interrupted" else "answer_failed"
+    return _data(stream_error(code, say(key, asker_language(question))))
 
 
 async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRequest, question: str,
@@ -283,12 +288,18 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                 elif event.kind == "done":
                     answer = event.answer
                     runtime.metrics.record_answer(answer, time.perf_counter() - started)
+                    if (cut := interrupted(answer)) is not None:
+                        # A half answer must not end like a whole one: no finish_reason "stop", no [DONE].
+                        log.warning("chat completion stream cut off: %s", cut)
+                        yield _stream_error("llm_interrupted", question)
+                        return
                     memory.remember(question, answer)
                     endings = _endings(answer, mode, settings)
                     if endings:
                         streamed.append(endings)
                         yield _chunk(completion_id, model, {"content": endings})
-                    extra = {"citations": citations(answer.passages, related=bool(answer.abstained)), "vraagbaak": _info(answer)}
+                    extra = {"citations": citations(answer.passages, related=bool(answer.abstained)),
+                             "vraagbaak": _info(answer)}
                     yield _chunk(completion_id, model, {}, "stop", **extra)
                     if include_usage:
                         yield _data({"id": completion_id, "object": "chat.completion.chunk",
@@ -298,13 +309,15 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                 elif event.kind == "error":
                     log.error("chat completion stream failed: %s", event_error(event))
                     yield _stream_error("answer_failed", question)
-                    break
+                    return
     except QueryError as exc:
         log.warning("chat question refused in the stream: %s", exc)
         yield _stream_error("invalid_question", question)
+        return
     except Exception:
         log.exception("chat completion stream failed")
         yield _stream_error("internal", question)
+        return
     yield b"data: [DONE]\n\n"
 
 

@@ -7,14 +7,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from rag.search.retrieve import range_is_empty
 
 ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
+# What a question must be, stated in the OpenAPI document: at least one character that is not
+# whitespace (Python's definition, as str.strip() uses). The server checks it itself
+# (api/deps.check_question) to answer 422 ``empty_question`` rather than a generic invalid_request;
+# api/openapi.py adds ``maxLength`` from VRAAGBAAK_MAX_QUERY_CHARS (longer is 413 ``question_too_long``).
+_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+NOT_BLANK = "[^" + "".join(f"\\u{ord(c):04x}" for c in _WHITESPACE) + "]"  # engine-independent (JSON Schema's
+# regexes are ECMA-262, whose \s differs from Python's: U+001C–U+001F and U+0085 are space only to Python)
+QUESTION_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK}
+
+
 class Strict(BaseModel):
+    # Booleans are StrictBool in requests: JSON true/false only, as the schema says (not 0, 1 or "yes").
     model_config = ConfigDict(extra="forbid")
 
 
@@ -71,17 +81,13 @@ class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, min_length=1, max_length=100,
                                       description="Only these documents (ids from GET /v1/documents)")
     date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")
-    date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "SearchFilters":
-        if range_is_empty(self.date_from, self.date_to):
-            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
-        return self
+    date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before; a range that "
+                                "ends before it starts is 422 empty_date_range")
 
 
 class SearchRequest(Strict):
-    query: str = Field(description="The question, Dutch or English", examples=["Waarom is de WOM ingetrokken?"])
+    query: str = Field(description="The question, Dutch or English; not blank, at most VRAAGBAAK_MAX_QUERY_CHARS",
+                       examples=["Waarom is de WOM ingetrokken?"], json_schema_extra=QUESTION_SCHEMA)
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
     filters: SearchFilters | None = None
 
@@ -101,13 +107,15 @@ class HistoryMessage(Strict):
 
 
 class AskRequest(Strict):
-    question: str = Field(examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"])
+    question: str = Field(description="Not blank, at most VRAAGBAAK_MAX_QUERY_CHARS characters",
+                          examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"],
+                          json_schema_extra=QUESTION_SCHEMA)
     top_k: int | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
     mode: Literal["auto", "extractive", "generative", "plain"] = Field(
         "auto", description="auto: plain when an LLM is configured, else extractive; plain: the extractive answer's "
                             "sentences rewritten in plain language in the question's language, each verified against "
                             "its source sentence; generative: the LLM writes the answer from the passages")
-    stream: bool = Field(False, description="Server-Sent Events: sources, delta…, done (the full response)")
+    stream: StrictBool = Field(False, description="Server-Sent Events: sources, delta…, done (the full response)")
     history: list[HistoryMessage] = Field([], max_length=20, description="Earlier turns, oldest first, for follow-ups")
 
 
@@ -243,8 +251,8 @@ class Readiness(BaseModel):
 
 
 class ReindexRequest(Strict):
-    force: bool = Field(False, description="Rebuild even when the index matches the corpus")
-    wait: bool = Field(False, description="Answer when the rebuild is done instead of at once (202)")
+    force: StrictBool = Field(False, description="Rebuild even when the index matches the corpus")
+    wait: StrictBool = Field(False, description="Answer when the rebuild is done instead of at once (202)")
 
 
 class ReindexStatus(BaseModel):
@@ -273,13 +281,14 @@ class FeedbackRequest(Strict):
     answer_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="The answer_id of the /v1/ask response")
     rating: Literal["up", "down"] = Field(description="up: useful, down: not useful")
     comment: str = Field("", max_length=FEEDBACK_COMMENT_MAX, description="Optional, in the citizen's own words")
-    question: str = Field(min_length=1, max_length=20_000, description="The question that was answered")
+    question: str = Field(min_length=1, max_length=20_000, description="The question that was answered (not blank)",
+                          json_schema_extra={"pattern": NOT_BLANK})
     answer: str = Field("", max_length=50_000, description="The answer text as shown")
     passage_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         [], max_length=50, description="The cited passages, in [n] order")
     mode: Literal["extractive", "generative", "plain"] | None = Field(None, description="mode_used of the answer")
     language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="language of the answer")
-    abstained: bool | None = Field(None, description="The answer said the documents do not cover the question")
+    abstained: StrictBool | None = Field(None, description="The answer said the documents do not cover the question")
 
     @field_validator("question")
     @classmethod

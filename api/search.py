@@ -8,7 +8,7 @@ from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError
 from api.schemas import SearchRequest, SearchResponse
 from api.security import public_access
-from rag.search.retrieve import Filters
+from rag.search.retrieve import Filters, range_is_empty
 from rag.service import QueryError
 
 router = APIRouter(tags=["search"], dependencies=[Depends(public_access)])
@@ -27,6 +27,10 @@ async def search(body: SearchRequest, runtime: RuntimeDep, settings: SettingsDep
         if unknown:
             raise ApiError(422, "unknown_document",
                            f"unknown document id(s): {', '.join(unknown)} (GET /v1/documents lists them)")
+        date_from, date_to = body.filters.date_from, body.filters.date_to
+        if range_is_empty(date_from, date_to):  # checked here, not in the schema: JSON Schema cannot compare fields
+            raise ApiError(422, "empty_date_range", f"date_from {date_from} is after date_to {date_to}: "
+                                                    "no document can match")
         if doc_ids or body.filters.date_from or body.filters.date_to:
             filters = Filters(doc_ids=doc_ids or None, date_from=body.filters.date_from,
                               date_to=body.filters.date_to)

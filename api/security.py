@@ -19,6 +19,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.errors import ApiError
 
 bearer = HTTPBearer(auto_error=False, description="An API key from VRAAGBAAK_API_KEYS")
+# The same key, under a scheme name of its own so that api/openapi.py can tell the public routes
+# (optional security unless VRAAGBAAK_REQUIRE_API_KEY) from the admin ones; it folds it back into
+# "HTTPBearer" in the document.
+PUBLIC_SCHEME = "PublicBearer"
+public_bearer = HTTPBearer(auto_error=False, scheme_name=PUBLIC_SCHEME,
+                           description="An API key from VRAAGBAAK_API_KEYS")
 
 
 def _known(key: str, keys: tuple[str, ...]) -> bool:
@@ -38,7 +44,7 @@ def _check(credentials: HTTPAuthorizationCredentials | None, keys: tuple[str, ..
 
 
 async def public_access(request: Request,
-                        credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> None:
+                        credentials: HTTPAuthorizationCredentials | None = Security(public_bearer)) -> None:
     settings = request.app.state.settings
     if settings.require_api_key:
         _check(credentials, settings.api_keys)

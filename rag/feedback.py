@@ -27,6 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RATINGS = ("up", "down")
+# SQLite's largest integer: a LIMIT or OFFSET beyond it cannot be bound (OverflowError), so the store
+# refuses it and the API documents it as the bound of ``?limit`` and ``?offset``.
+MAX_SQL_INT = 2**63 - 1
 
 # Migration n (1-based) brings the schema from version n-1 to n. Append only; never edit a released one.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -102,6 +105,13 @@ def _row(row: sqlite3.Row) -> Feedback:
         comment=row["comment"], question=row["question"], answer=row["answer"],
         passage_ids=tuple(json.loads(row["passage_ids"] or "[]")), mode=row["mode"], language=row["language"],
         abstained=None if row["abstained"] is None else bool(row["abstained"]), request_id=row["request_id"])
+
+
+def _check_window(limit: int | None, offset: int) -> None:
+    if limit is not None and not 0 <= limit <= MAX_SQL_INT:
+        raise ValueError(f"limit must be between 0 and {MAX_SQL_INT}, not {limit}")
+    if not 0 <= offset <= MAX_SQL_INT:
+        raise ValueError(f"offset must be between 0 and {MAX_SQL_INT}, not {offset}")
 
 
 def _busy(exc: BaseException) -> bool:
@@ -257,12 +267,16 @@ class FeedbackStore:
             conn.close()
 
     def page(self, limit: int = 100, offset: int = 0, rating: str | None = None) -> list[Feedback]:
-        """The newest rows first, ``limit`` of them after skipping ``offset``."""
+        """The newest rows first, ``limit`` of them after skipping ``offset``.
+        ValueError when ``limit`` is not in 0..MAX_SQL_INT or ``offset`` not in 0..MAX_SQL_INT."""
+        _check_window(limit, offset)
         return list(self.rows(limit=limit, offset=offset, rating=rating, newest_first=True))
 
     def rows(self, limit: int | None = None, offset: int = 0, rating: str | None = None,
              newest_first: bool = False) -> Iterator[Feedback]:
-        """Rows one by one (a consistent snapshot: the read is one transaction)."""
+        """Rows one by one (a consistent snapshot: the read is one transaction); ValueError (at the
+        first row) for a ``limit`` or ``offset`` outside 0..MAX_SQL_INT."""
+        _check_window(limit, offset)
         if not self.path.exists():
             return
         where, args = self._where(rating)

@@ -151,7 +151,7 @@ BAD_JSON_BODIES = [
     ("/v1/search", {"query": 42}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "filters": {"doc_ids": ["geen-document"]}}, 422, "unknown_document"),
     ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2013-13"}}, 422, "invalid_request"),
-    ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2014", "date_to": "2013"}}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "filters": {"date_from": "2014", "date_to": "2013"}}, 422, "empty_date_range"),
     ("/v1/search", {"query": QUESTION, "filters": {"docs": ["x"]}}, 422, "invalid_request"),
     ("/v1/search", [QUESTION], 422, "invalid_request"),
     ("/v1/ask", {"question": ""}, 422, "empty_question"),
@@ -224,6 +224,9 @@ def test_unknown_route_and_wrong_method(api):
     assert_error(api.get("/v1/search"), 405, "method_not_allowed")
     assert_error(api.delete("/v1/documents"), 405, "method_not_allowed")
     assert_error(api.put("/v1/ask", json={"question": QUESTION}), 405, "method_not_allowed")
+    # Allow names every method of the path, not only those of the first route that matched it.
+    assert api.get("/v1/search").headers["allow"] == "POST"
+    assert api.options("/v1/feedback").headers["allow"] == "GET, POST"
 
 
 # ---------------------------------------------------------------- operations
@@ -295,6 +298,27 @@ def test_openapi_docs(api):
                  "/v1/documents/{doc_id}", "/v1/passages/{passage_id}", "/healthz", "/readyz"):
         assert path in spec["paths"]
     assert "ErrorResponse" in spec["components"]["schemas"]
+    # Public operations: the key is optional (an alternative without it); admin ones require it.
+    assert spec["paths"]["/v1/search"]["post"]["security"] == [{"HTTPBearer": []}, {}]
+    assert spec["paths"]["/v1/feedback"]["get"]["security"] == [{"HTTPBearer": []}]
+    query = spec["components"]["schemas"]["SearchRequest"]["properties"]["query"]
+    assert query["minLength"] == 1 and query["maxLength"] == 2000 and query["pattern"].startswith("[^")
+    offset = next(p for p in spec["paths"]["/v1/feedback"]["get"]["parameters"] if p["name"] == "offset")
+    assert offset["schema"]["maximum"] == 2**63 - 1
+
+
+def test_openapi_requires_keys_when_the_setting_says_so(api_server):
+    with httpx.Client(base_url=api_server(api_keys=("k",), require_api_key=True), timeout=60) as client:
+        spec = client.get("/openapi.json").json()
+    assert spec["paths"]["/v1/search"]["post"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_feedback_offset_beyond_sqlite_is_a_422_not_a_500(api_server, tmp_path):
+    url = api_server(api_keys=("k",), feedback_db=tmp_path / "feedback.sqlite3")
+    with httpx.Client(base_url=url, timeout=60, headers={"Authorization": "Bearer k"}) as client:
+        assert_error(client.get("/v1/feedback", params={"offset": "21275862269088518144", "limit": 971}),
+                     422, "invalid_request")
+        assert client.get("/v1/feedback", params={"offset": 2**63 - 1}).json()["items"] == []
 
 
 # ---------------------------------------------------------------- API keys

@@ -125,7 +125,7 @@ def phone(browser, base_url):
     assert page.errors == [], page.errors
 
 
-def ask_in_page(page, question: str) -> dict:
+def ask_in_page(page, question: str, timeout_ms: float = 60_000) -> dict:
     """Type the question, press Enter, wait for the stream to finish; returns the `done` payload
     the page received (read from the event stream it was sent)."""
     page.fill("#vraag", question)
@@ -133,7 +133,7 @@ def ask_in_page(page, question: str) -> dict:
         page.press("#vraag", "Enter")
     response = info.value
     assert response.status == 200 and response.headers["content-type"].startswith("text/event-stream")
-    page.wait_for_selector("#result[data-state=done]", timeout=60_000)
+    page.wait_for_selector("#result[data-state=done]", timeout=timeout_ms)
     events = sse_events(response.text())
     return events[-1][1]
 
@@ -237,6 +237,50 @@ def test_ask_and_see_the_streamed_answer_with_numbered_citations(laptop, http):
     assert page.locator("#feedback-form").is_visible()
     laptop.shot("laptop-answer", full_page=True)
     laptop.shot("laptop-answer-top", clip={"x": 0, "y": 0, "width": LAPTOP["width"], "height": 1280})
+
+
+DIACRITICS_QUESTION = "Wat doet het kabinet tegen buitenlandse financiering en beïnvloeding van moskeeën?"
+
+# Counts the reads the page's fetch reader gets, and their sizes, without touching the page's code.
+COUNT_READS = """(() => {
+  const read = ReadableStreamDefaultReader.prototype.read;
+  window.__reads = [];
+  ReadableStreamDefaultReader.prototype.read = function () {
+    return read.call(this).then((r) => { if (!r.done) window.__reads.push(r.value.length); return r; });
+  };
+})();"""
+
+
+def test_a_stream_cut_into_7_byte_writes_arrives_intact(browser, base_url, http):
+    """The page behind a relay that re-sends the event stream 7 bytes per write (tests/api/sse_relay.py):
+    events, JSON objects and the two bytes of ë and ï are split across network reads, and the page
+    still shows exactly the answer and the sources of the final event."""
+    from sse_relay import SevenByteRelay  # tests/api/sse_relay.py (pytest puts this folder on sys.path)
+
+    expected = http.post("/v1/ask", json={"question": DIACRITICS_QUESTION}, timeout=600).json()
+    assert re.search("[ëï]", expected["answer"]), expected["answer"]  # the test needs them in the answer
+    relay = SevenByteRelay(int(base_url.rsplit(":", 1)[1])).start()
+    page = Page(browser, relay.url, LAPTOP)
+    try:
+        page.page.add_init_script(COUNT_READS)
+        page.page.goto("/")
+        done = ask_in_page(page.page, DIACRITICS_QUESTION, timeout_ms=300_000)
+        reads = page.page.evaluate("window.__reads")
+        assert relay.pieces > 500 and relay.split_characters > 0, (relay.pieces, relay.split_characters)
+        assert len(reads) > 100 and min(reads) <= 7, reads[:50]  # the page did get the stream in pieces
+        assert done["answer"] == expected["answer"]
+        assert [c["id"] for c in done["citations"]] == [c["id"] for c in expected["citations"]]
+        assert squash(page.page.inner_text("#answer")) == squash(expected["answer"])
+        cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", expected["answer"])})
+        items = page.page.locator("#sources > li")
+        assert [int(items.nth(i).get_attribute("id").split("-")[1]) for i in range(items.count())] == cited
+        for n in cited:
+            assert expected["citations"][n - 1]["document"]["title"] in page.page.inner_text(f"#bron-{n}")
+        assert page.page.get_attribute("#result", "data-state") == "done"
+    finally:
+        page.close()
+        relay.stop()
+    assert page.errors == [], page.errors
 
 
 def test_open_a_citation_and_find_the_cited_span_highlighted(laptop, http):

@@ -1,0 +1,238 @@
+"""Faults under a real server: the LLM dies in the middle of a streamed answer, and the index is
+rebuilt while questions are being answered. (The third fault, a stream re-chunked into 7-byte
+network writes, is a browser test: tests/api/test_web.py.)
+
+The LLM here is tests/api/dying_llm.py, a real HTTP server in its own process that streams a
+grounded sentence and then hangs until the test kills it with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+QUESTION = "Waarom is de WOM ingetrokken?"
+DYING_LLM = Path(__file__).with_name("dying_llm.py")
+
+
+class DyingLLM:
+    """tests/api/dying_llm.py in a subprocess on a free port; ``kill()`` is SIGKILL."""
+
+    def __init__(self, silent: bool = False):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen([sys.executable, str(DYING_LLM), str(self.port), *(["--silent"] if silent else [])],
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout.readline().strip() == "READY"
+        self.streaming = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        for line in self.proc.stdout:
+            if line.strip() == "STREAMING":
+                self.streaming.set()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def dying_llm():
+    started: list[DyingLLM] = []
+
+    def start(silent: bool = False) -> DyingLLM:
+        started.append(DyingLLM(silent))
+        return started[-1]
+
+    yield start
+    for llm in started:
+        llm.kill()
+
+
+def _server_for(api_server, llm: DyingLLM) -> str:
+    # No retries: a retry would only meet a refused connection after the kill, and slow the test.
+    return api_server(llm_base_url=llm.url, llm_retries=0, llm_timeout=120.0)
+
+
+def _sse_events(response: httpx.Response, on_event=None) -> list[tuple[str, dict | str]]:
+    """(event, data) pairs of a /v1/ask or chat completion stream, calling ``on_event`` for each."""
+    events, name = [], "message"
+    for line in response.iter_lines():
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            raw = line[5:].strip()
+            data = raw if raw == "[DONE]" else json.loads(raw)
+            events.append((name, data))
+            if on_event:
+                on_event(name, data)
+            name = "message"
+    return events
+
+
+def _assert_openai_error(data: dict, code: str) -> dict:
+    assert set(data) == {"error"}, data
+    error = data["error"]
+    assert {"message", "type", "code", "param"} <= set(error), error
+    assert error["code"] == code and error["type"] == "server_error" and error["message"], error
+    assert error["request_id"]
+    return error
+
+
+# ---------------------------------------------------------------- the LLM dies in the middle of a stream
+
+
+def test_llm_killed_mid_stream_ends_the_ask_stream_with_an_error(api_server, dying_llm):
+    llm = dying_llm()
+    url = _server_for(api_server, llm)
+
+    def kill_after_first_delta(name, data):
+        if name == "delta" and llm.proc.poll() is None:
+            assert llm.streaming.wait(30)
+            llm.kill()
+
+    with httpx.Client(base_url=url, timeout=180) as client:
+        with client.stream("POST", "/v1/ask", json={"question": QUESTION, "mode": "generative", "stream": True}) as r:
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+            events = _sse_events(r, kill_after_first_delta)
+    names = [name for name, _ in events]
+    assert names[0] == "sources" and "delta" in names, names
+    assert llm.proc.returncode == -signal.SIGKILL  # killed while the answer was being streamed
+    assert "done" not in names, "a half answer must not end with done"
+    assert names[-1] == "error", names
+    error = _assert_openai_error(events[-1][1], "llm_interrupted")
+    assert "incomplete" in error["message"] and "unavailable" in error["message"]
+
+
+def test_llm_killed_mid_stream_ends_the_chat_completion_with_an_error(api_server, dying_llm):
+    llm = dying_llm()
+    url = _server_for(api_server, llm)
+    content: list[str] = []
+
+    def kill_after_first_text(name, data):
+        if isinstance(data, dict) and data.get("choices") and data["choices"][0]["delta"].get("content"):
+            content.append(data["choices"][0]["delta"]["content"])
+            if llm.proc.poll() is None:
+                assert llm.streaming.wait(30)
+                llm.kill()
+
+    body = {"model": "vraagbaak-generative", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+    with httpx.Client(base_url=url, timeout=180) as client:
+        with client.stream("POST", "/v1/chat/completions", json=body) as r:
+            assert r.status_code == 200
+            events = _sse_events(r, kill_after_first_text)
+    assert content and llm.proc.returncode == -signal.SIGKILL
+    data = [d for _, d in events]
+    assert "[DONE]" not in data, "a half answer must not end with [DONE]"
+    finishes = [c["choices"][0]["finish_reason"] for c in data if isinstance(c, dict) and c.get("choices")]
+    assert set(finishes) == {None}, "no chunk may say finish_reason 'stop' on a half answer"
+    _assert_openai_error(data[-1], "llm_interrupted")
+
+
+def test_the_openai_client_raises_on_a_cut_off_stream(api_server, dying_llm):
+    from openai import APIError, OpenAI
+
+    llm = dying_llm()
+    client = OpenAI(base_url=_server_for(api_server, llm) + "/v1", api_key="unused", max_retries=0, timeout=180)
+    stream = client.chat.completions.create(model="vraagbaak-generative", stream=True,
+                                            messages=[{"role": "user", "content": QUESTION}])
+    shown = []
+    with pytest.raises(APIError, match="stopped in the middle of the answer"):
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                shown.append(chunk.choices[0].delta.content)
+                if llm.proc.poll() is None:
+                    assert llm.streaming.wait(30)
+                    llm.kill()
+            assert not (chunk.choices and chunk.choices[0].finish_reason == "stop")
+    assert shown
+
+
+def test_llm_killed_before_any_text_gives_a_fallback_that_says_so(api_server, dying_llm):
+    """Nothing of the LLM's was shown yet: the extractive answer is streamed instead, as a whole
+    answer, and ``done`` says why (fallback_reason, llm.error)."""
+    llm = dying_llm(silent=True)
+    url = _server_for(api_server, llm)
+
+    def kill_once_hanging(name, data):
+        if name == "sources":
+            assert llm.streaming.wait(60)
+            llm.kill()
+
+    with httpx.Client(base_url=url, timeout=180) as client:
+        with client.stream("POST", "/v1/ask", json={"question": QUESTION, "mode": "generative", "stream": True}) as r:
+            events = _sse_events(r, kill_once_hanging)
+    names = [name for name, _ in events]
+    assert names[0] == "sources" and names[-1] == "done", names
+    done = events[-1][1]
+    assert done["mode_used"] == "extractive" and done["fallback_reason"] == "llm_unavailable", done
+    assert "unavailable" in done["llm"]["error"]
+    assert done["answer"] == "".join(d["text"] for n, d in events if n == "delta")
+
+
+# ---------------------------------------------------------------- reindex under load
+
+
+def test_reindex_while_20_questions_run(api_server, tmp_path):
+    """A full rebuild (into its own, empty index folder, so everything is rebuilt) is swapped in while
+    20 clients keep asking: each asks until the rebuild is over, then once more on the new index.
+    No request fails, and every passage id cited, before or after the swap, resolves afterwards."""
+    auth = {"Authorization": "Bearer beheer"}
+    url = api_server(api_keys=("beheer",), index_dir=tmp_path / "index")
+    questions = [json.loads(line)["question"] for line in
+                 (Path(__file__).resolve().parents[2] / "data" / "eval" / "dev.jsonl").read_text().splitlines()[:20]]
+    rebuilt = threading.Event()
+
+    def client(question: str) -> list[tuple[float, float, httpx.Response]]:
+        asked = []
+        with httpx.Client(base_url=url, timeout=600) as http:
+            for _ in range(100):  # bounded; the rebuild ends long before
+                last = rebuilt.is_set()
+                started = time.time()
+                response = http.post("/v1/ask", json={"question": question, "mode": "extractive"})
+                asked.append((started, time.time(), response))
+                if last:
+                    break
+        return asked
+
+    with httpx.Client(base_url=url, timeout=60, headers=auth) as admin:
+        before = admin.get("/readyz").json()["index"]
+        assert admin.post("/v1/admin/reindex", json={"force": True}).status_code == 202
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            futures = [pool.submit(client, q) for q in questions]
+            deadline = time.monotonic() + 600
+            while (state := admin.get("/v1/admin/reindex").json())["state"] == "running":
+                assert time.monotonic() < deadline, "the rebuild did not finish in 10 minutes"
+                time.sleep(0.2)
+            rebuilt.set()
+            asked = [item for f in futures for item in f.result()]
+        assert state["state"] == "succeeded" and state["status"] == "built" and state["swapped"] is True, state
+        assert admin.get("/readyz").json()["index"] != before
+        failed = [(r.status_code, r.text[:200]) for _, _, r in asked if r.status_code != 200]
+        assert not failed, failed
+        during = [r for start, end, r in asked if start < state["finished_at"] and end > state["started_at"]]
+        after = [r for start, _, r in asked if start > state["finished_at"]]
+        assert len(during) >= 20 and len(after) >= 20, (len(during), len(after))
+        cited = {c["id"] for _, _, r in asked for c in r.json()["citations"]}
+        assert len(cited) >= 20
+        unresolved = [pid for pid in sorted(cited) if admin.get("/v1/passages/" + quote(pid, safe="")).status_code != 200]
+        assert not unresolved, unresolved
