@@ -7,7 +7,7 @@ empty, no login). Then Playwright drives Debian's Chromium as a citizen would: a
 checks that the answer has source chips, that the sources panel opens the cited passage, and that both
 survive a reload; it waits for Open WebUI's background tasks (title, tags, follow-ups) and fails on any
 4xx/5xx Vraagbaak gave. A screenshot goes to ``--screenshot``; ``--record DIR`` keeps the request
-bodies (tests/data/openwebui/ came from there).
+bodies (tests/api/data/openwebui/ came from there).
 
 Open WebUI's virtualenv (``--venv``, default ``.owui-venv``) is made when missing: Python 3.11, a local
 CPU build of torch from pip's find-links when there is one (PyPI's default is the CUDA build, ~7 GB),

@@ -1,4 +1,4 @@
-"""Open WebUI 0.12.4's own requests replayed against the real server (tests/data/openwebui/, recorded
+"""Open WebUI 0.12.4's own requests replayed against the real server (tests/api/data/openwebui/, recorded
 from a real Open WebUI by scripts/owui_check.py): a chat request with its tool definitions and
 stream_options gets a source event per citation; its title, tags and follow-up tasks are answered
 without retrieval, in the JSON Open WebUI parses, and never counted as questions."""
