@@ -22,7 +22,9 @@ _RESPONSES = {
 }
 
 
-@router.post("/v1/admin/reindex", response_model=ReindexStatus, status_code=202, responses=_RESPONSES,
+@router.post("/v1/admin/reindex", response_model=ReindexStatus, status_code=202,
+             responses={200: {"model": ReindexStatus, "description": 'With "wait": true: the rebuild is done'},
+                        **_RESPONSES},
              summary="Rebuild the index and swap it in")
 async def reindex(runtime: RuntimeDep, response: Response, body: ReindexRequest | None = None) -> dict:
     """Rebuilds the index from the corpus in a worker thread (only what changed is embedded), then

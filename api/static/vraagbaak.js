@@ -488,7 +488,7 @@
     renderQuotes(done && !abstained && done.mode_used === "plain" ? done.sentences || [] : []);
 
     // Sources: the cited ones by number; the rest folded away (or, when abstaining, all as the closest passages).
-    var cited = citedNumbers();
+    var cited = citedNumbers().sort(function (a, b) { return a - b; });  // the list goes by number
     var all = state.citations.map(function (c, i) { return i + 1; });
     var main = done ? (abstained ? all : cited) : all;
     var rest = done && !abstained ? all.filter(function (n) { return cited.indexOf(n) < 0; }) : [];

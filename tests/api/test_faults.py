@@ -156,7 +156,8 @@ def test_the_openai_client_raises_on_a_cut_off_stream(api_server, dying_llm):
     stream = client.chat.completions.create(model="vraagbaak-generative", stream=True,
                                             messages=[{"role": "user", "content": QUESTION}])
     shown = []
-    with pytest.raises(APIError, match="stopped in the middle of the answer"):
+    # The message is for the citizen, in the question's language; the code is for programs.
+    with pytest.raises(APIError, match="halverwege afgebroken") as raised:
         for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
                 shown.append(chunk.choices[0].delta.content)
@@ -164,6 +165,7 @@ def test_the_openai_client_raises_on_a_cut_off_stream(api_server, dying_llm):
                     assert llm.streaming.wait(30)
                     llm.kill()
             assert not (chunk.choices and chunk.choices[0].finish_reason == "stop")
+    assert raised.value.code == "llm_interrupted"
     assert shown
 
 
