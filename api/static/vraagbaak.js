@@ -223,6 +223,7 @@
     state.error = null;
     state.feedbackSent = false;
     state.revealed = false;
+    state.scrolledToAnswer = false;
     state.phase = "searching";
     $("examples").hidden = true;
     resetFeedback();
@@ -303,7 +304,16 @@
     if (top > window.innerHeight * 0.4) {
       var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
       title.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+      state.scrolledToAnswer = true;
     }
+  }
+
+  /* The status line above the answer may wrap onto another line when the answer is done; keep the
+     answer's title where revealResult put it, unless the reader has scrolled away since. */
+  function keepResultInPlace() {
+    if (!state.scrolledToAnswer) return;
+    var top = $("answer-title").getBoundingClientRect().top;
+    if (Math.abs(top) >= 2 && Math.abs(top) < 100) $("answer-title").scrollIntoView({ block: "start" });
   }
 
   function onEvent(name, data) {
@@ -326,6 +336,7 @@
     renderStatus();
     renderResult();
     if (name === "delta" || name === "done") revealResult();
+    if (name === "done") setTimeout(keepResultInPlace, 600);  // after a smooth scroll has ended
   }
 
   function fail(status, error, exception) {
