@@ -90,3 +90,12 @@ def test_repeated_answers_are_collapsed_into_one_passage(any_service):
     assert merged.duplicates
     assert re.search(r"Vragen [\d, ]*\b79\b[\d, ]*(, | en )80\b", merged.citation.label), merged.citation.label
     assert merged.to_dict()["question_numbers"] == sorted(merged.citation.question_numbers)
+
+
+def test_a_month_covers_its_whole_month():
+    from rag.search.stores.base import period
+
+    assert period("2013") == ("2013-01-01", "2013-12-31")
+    assert period("2013-02") == ("2013-02-01", "2013-02-28")  # was "2013-02-12": "-12-31" cut to ten characters
+    assert period("2024-02") == ("2024-02-01", "2024-02-29")
+    assert period("2013-12-19") == ("2013-12-19", "2013-12-19")

@@ -12,6 +12,7 @@ Two stores: ``faiss_store.FaissStore`` (files beside the process, the default) a
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,8 +33,13 @@ CANDIDATES_PER_CHANNEL = 200
 
 
 def period(date: str) -> tuple[str, str]:
-    """First and last day a possibly partial ISO date covers: "2013" → ("2013-01-01", "2013-12-31")."""
-    return (date + "-01-01")[:10], (date + "-12-31")[:10]
+    """First and last day a possibly partial ISO date covers: "2013" → ("2013-01-01", "2013-12-31"),
+    "2013-02" → ("2013-02-01", "2013-02-28")."""
+    first = (date + "-01-01")[:10]
+    if len(date) == 7:  # a month: its own last day (appending "-31" would give "2013-02-12")
+        year, month = int(date[:4]), int(date[5:7])
+        return first, f"{date}-{calendar.monthrange(year, month)[1]:02d}"
+    return first, (date + "-12-31")[:10]
 
 
 @dataclass(frozen=True)
