@@ -111,7 +111,8 @@ def describe_validation(errors: list[dict]) -> tuple[int, str, str]:
         if err.get("type") == "json_invalid":
             detail = (err.get("ctx") or {}).get("error", "")
             position = err["loc"][-1] if err.get("loc") else "?"
-            return 400, "invalid_json", f"the request body is not valid JSON ({detail} at position {position})"
+            where = f"position {position}" if detail.endswith(" at") else f"at position {position}"  # "starting at"
+            return 400, "invalid_json", f"the request body is not valid JSON ({detail} {where})"
     for err in errors:
         # A body FastAPI did not parse as JSON arrives as bytes (no or another Content-Type).
         if tuple(err.get("loc", ())) == ("body",) and isinstance(err.get("input"), (bytes, bytearray)):

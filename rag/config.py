@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # A replica checks the database (or the `current` link) for a newly published index this often;
     # a reindex anywhere is served by every replica within this plus the load time (seconds, 0 = never).
     index_poll_seconds: float = 2.0
-    top_k: int = 5
+    top_k: int = Field(5, ge=1, le=50)  # passages returned by default (the API allows 1..20 per request)
     max_query_chars: int = 2000
     # Score fusion (rag/search/retrieve.py), set by measurement on data/eval/dev.jsonl:
     # BM25 bonus in cosine points (0 disables it) and the weight of the best-paragraph score.
