@@ -1,4 +1,4 @@
-"""Abstention: the notice, and the retrieval confidence the generative path still uses.
+"""Retrieval confidence, which the answerability floor and the generative path still use.
 
 Whether to abstain is decided by rag/answer/answerable.py (a fitted model over similarity, term
 coverage, answer type and personal-situation cues; it replaced the single threshold below, which
@@ -21,14 +21,6 @@ from dataclasses import dataclass
 
 from rag.types import Passage
 
-NOTICES = {
-    "nl": "Deze documenten gaan niet over uw vraag, dus ik kan die niet beantwoorden. "
-          "Hieronder staan de passages die er het dichtst bij komen.",
-    "en": "These documents do not cover your question, so I cannot answer it. "
-          "Below are the passages that come closest.",
-}
-
-
 @dataclass(frozen=True)
 class Confidence:
     dense: float  # top passage's dense cosine
@@ -45,11 +37,3 @@ class Confidence:
 def confidence(passages: list[Passage], best_sentence: float) -> Confidence:
     dense = max((float(p.scores.get("dense", p.score)) for p in passages), default=0.0)
     return Confidence(dense=dense, sentence=best_sentence)
-
-
-def should_abstain(conf: Confidence, threshold: float) -> bool:
-    return conf.score < threshold
-
-
-def notice(language: str) -> str:
-    return NOTICES.get(language, NOTICES["nl"])
