@@ -104,11 +104,14 @@ def test_features_and_decision_on_a_small_case():
     ev = answerable.features("Waarom is het overleg gestopt?", q, passages, cands, vocab, language="nl")
     f = ev.features
     assert set(f) == set(answerable.FEATURES)
-    assert ev.expected == "reason" and f["type_expected"] == 1.0 and f["type_missing"] == 0.0  # "omdat"
+    assert ev.expected == "reason" and f["type_expected"] == 1.0 and f["type_missing"] == 0.0
     assert f["dense_top"] == pytest.approx(0.7) and f["dense_margin"] == pytest.approx(0.2)
     assert f["lexical"] == 1.0 and f["coverage"] > 0.5 and f["personal"] == 0.0
+    # a reason needs no cue word, so its absence is no evidence; a figure's absence is
     ev2 = answerable.features("Waarom is het overleg gestopt?", q, passages, cands[1:], vocab, language="nl")
-    assert ev2.features["type_missing"] == 1.0  # no reason among the best sentences
+    assert ev2.features["type_missing"] == 0.0
+    ev4 = answerable.features("Hoeveel organisaties zaten in het overleg?", q, passages, cands, vocab, language="nl")
+    assert ev4.expected == "number" and ev4.features["type_missing"] == 1.0
     # Non-Dutch/English questions: lexical features switched off rather than read as "unknown terms"
     ev3 = answerable.features("Neden toplantı durduruldu?", q, passages, cands, vocab, language="other")
     assert ev3.features["lexical"] == 0.0 and ev3.features["unknown_terms"] == 0.0
