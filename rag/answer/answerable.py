@@ -72,8 +72,10 @@ _CARRIES: dict[str, re.Pattern] = {
                        r"oktober|november|december|voorjaar|najaar|zomer|winter|kwartaal)\b", re.I),
     "actor": re.compile(r"\b(minister|ministerie|kabinet|staatssecretaris|gemeente\w*|kamer|organisatie\w*|"
                         r"instantie\w*|ind|coa|uwv|svb|duo|platform|raad)\b|(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+", re.I),
-    "reason": re.compile(r"\b(omdat|doordat|vanwege|daarom|reden\w*|want|aangezien|gezien|teneinde|waardoor|"
-                         r"ingegeven|het\s+gevolg|om\s+die)\b", re.I),
+    # Connectives that introduce a cause or motive. Not "daarom"/"daardoor": they open the consequence,
+    # and the sentence holding one follows the reason rather than stating it.
+    "reason": re.compile(r"\b(omdat|doordat|vanwege|wegens|reden\w*|oorzaak|want|aangezien|gezien|gegeven\s+(?:de|het|dat|deze|die)|"
+                         r"teneinde|waardoor|ingegeven|het\s+gevolg|te\s+wijten|om\s+die)\b", re.I),
     "procedure": re.compile(r"\b(aanvra\w*|aanvraag\w*|indien\w*|aanmeld\w*|inschrijv\w*|formulier\w*|loket\w*|"
                             r"melden|via\s+de|kunnen\s+zich|moet(en)?\s+\w+\s+(aanvragen|melden))\b", re.I),
 }

@@ -215,3 +215,12 @@ def test_follow_up_does_not_repeat_the_previous_answer(engine):
     before = {normalise(parse_markers(s.text)[0]) for s in split_spans(first.text)}
     after = {normalise(parse_markers(s.text)[0]) for s in split_spans(follow.text)}
     assert after and not (before & after), (first.text, follow.text)
+
+
+def test_reason_carriers_are_causes_not_consequences():
+    carries = answerable.carries
+    assert carries("reason", "Gegeven de hyperdiversiteit is wettelijk overleg niet langer houdbaar.")
+    assert carries("reason", "Het overleg stopte omdat de wet werd ingetrokken.")
+    # "daarom" opens the consequence; "gegeven" as a participle is no cause
+    assert not carries("reason", "Na intrekking wordt daarom ingezet op dialoog.")
+    assert not carries("reason", "Er is invulling gegeven aan de motie.")
