@@ -149,6 +149,7 @@ class Runtime:
     warm: bool = False  # the background warm-up after loading is done (see _warm)
     reindex: ReindexState = field(default_factory=ReindexState)
     _limiter: anyio.CapacityLimiter | None = None
+    _search_limiter: anyio.CapacityLimiter | None = None
     _executor: ThreadPoolExecutor | None = None
     gate: ModelGate = field(default_factory=ModelGate)
     _tasks: set = field(default_factory=set)
@@ -159,6 +160,8 @@ class Runtime:
     async def startup(self) -> None:
         # The same bound as the answer engine's own (VRAAGBAAK_MAX_CONCURRENCY): model work at once.
         self._limiter = anyio.CapacityLimiter(max(1, self.settings.max_concurrency))
+        # With query batching a waiting search holds a thread, not a core: let a batch's worth in.
+        self._search_limiter = anyio.CapacityLimiter(max(1, self.settings.max_concurrency, self.settings.query_batch))
         # The answer engine runs the model through asyncio.to_thread, i.e. the loop's default executor:
         # its threads get the query thread count too.
         self._executor = _GatedExecutor(self.gate, max_workers=max(4, 2 * self.settings.max_concurrency),
@@ -305,6 +308,10 @@ class Runtime:
                           catalogue=Catalogue.from_index(service.index), loaded_at=time.time())
 
         self.loaded = await anyio.to_thread.run_sync(prepare)
+        # Concurrent searches share forward passes (README "Throughput"). Never stopped: a search still
+        # waiting on it at shutdown must get its vector; the model thread dies with the process.
+        if self.settings.query_batch > 1 and hasattr(service.encoder, "start_query_batching"):
+            service.encoder.start_query_batching(self.settings.query_batch, self.settings.query_batch_threads)
         self.load_error = None
         self.metrics.ready.set(1)
         self.metrics.documents.set(len(service.index.documents))
@@ -357,7 +364,8 @@ class Runtime:
     async def search(self, loaded: Loaded, query: str, top_k: int, filters: Filters | None) -> SearchResult:
         """Retrieval in a worker thread; at most ``max_concurrency`` at once (it is CPU-bound)."""
         result = await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, self.settings.query_threads,
-                                                loaded.service.search, query, top_k, filters, limiter=self._limiter)
+                                                loaded.service.search, query, top_k, filters,
+                                                limiter=self._search_limiter)
         self.metrics.retrieval.observe(result.took_ms / 1000)
         return result
 

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # 129 ms (bf16 matmuls this small lose more to OpenMP synchronisation than they gain). Index
     # builds run before the switch, on all cores; a server gets parallelism from concurrent requests.
     query_threads: int = 1
+    # A server encodes concurrent queries together, up to this many per forward pass (1 = each alone),
+    # in one model thread with query_batch_threads torch threads (0 = all cores). Measured here with
+    # scripts/bench_http.py: README "Throughput".
+    query_batch: int = Field(16, ge=1, le=256)
+    query_batch_threads: int = Field(0, ge=0)
     index_type: str = "flat"  # "flat" (exact) or "hnsw" for large corpora
     # The store: empty = the embedded one (FAISS files in index_dir); postgresql://… = PostgreSQL with
     # pgvector (rag/search/stores/pg_store.py), shared by any number of API replicas. Feedback goes

@@ -24,3 +24,34 @@ def test_many_queries_take_the_batched_path(service):
     one_by_one = np.stack([service.encoder.encode_query(q) for q in questions])
     # Padding inside the batch moves bf16 vectors a little, never the meaning.
     assert (np.sum(many * one_by_one, axis=1) > 0.995).all()
+
+
+def test_concurrent_queries_share_forward_passes(settings):
+    # Its own encoder: starting and stopping batching must not touch the session's servers.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from embeddings.encoder import Encoder
+
+    encoder = Encoder(settings)
+    questions = ["Waarom is het overleg met minderhedenorganisaties gestopt?", "Wat is de participatieverklaring?",
+                 "Hoeveel mensen kwamen er op de ontmoetingsdag?", "When did the consultation end?",
+                 "Wie betaalt de inburgeringscursus?", "Wat doet het kabinet tegen discriminatie op de arbeidsmarkt?"]
+    alone = np.stack([encoder.encode_query(q) for q in questions])
+    encoder.start_query_batching(max_batch=8, threads=1)
+    start = threading.Barrier(len(questions))
+
+    def ask(q):
+        start.wait()  # all at once, as concurrent requests arrive
+        return encoder.encode_query(q)
+
+    try:
+        with ThreadPoolExecutor(len(questions)) as pool:
+            together = np.stack(list(pool.map(ask, questions)))
+        stats = encoder.batch_stats
+    finally:
+        encoder.stop_query_batching()
+    assert not encoder.batching and encoder.batch_stats is None
+    assert stats.total_processed == len(questions) and stats.total_batches < len(questions)
+    # each query keeps its own vector; padding in a shared pass moves bf16 values only
+    assert (np.sum(alone * together, axis=1) > 0.999).all()

@@ -76,3 +76,31 @@ def test_shutdown_during_warm_up_exits_cleanly(service, settings):
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "stopped cleanly" in done.stdout
+
+
+def test_a_server_batches_concurrent_searches_with_unchanged_results(api, service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Waarom is de WOM ingetrokken?", "Wat is de participatieverklaring?", "Wie zit in het LOM?",
+                 "When did the consultation with minority organisations end?", "Hoeveel kost inburgering?",
+                 "Wat doet de overheid tegen discriminatie?"]
+
+    def top(q):
+        response = api.post("/v1/search", json={"query": q, "top_k": 3})
+        assert response.status_code == 200, response.text
+        return [p["id"] for p in response.json()["results"]]
+
+    alone = [top(q) for q in questions]
+    assert service.encoder.batching  # started by the server (VRAAGBAAK_QUERY_BATCH, default 16)
+    with ThreadPoolExecutor(len(questions)) as pool:
+        together = list(pool.map(top, questions))
+    assert together == alone
+
+
+def test_a_query_process_caps_blas_threads(service):
+    # numpy's OpenBLAS threads busy-wait after each call and took the second core from concurrent
+    # searches (rag/service.py limit_blas_threads)
+    from threadpoolctl import threadpool_info
+
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    assert blas and all(i["num_threads"] <= max(1, service.settings.query_threads) for i in blas)
