@@ -141,3 +141,13 @@ def test_reworded_sentences_are_kept_as_rewrites_with_their_source(service, numb
     assert all(c.how == "rewritten" and c.citations for c in answer.sentences)
     for span in split_spans(answer.text):
         assert parse_markers(span.text)[1]
+
+
+def test_a_rewrite_in_another_language_than_asked_is_quoted(engine, numbered):
+    # The floor is the asked language's: a half-translated line detected as Dutch must not get the
+    # Dutch floor (dev da005 with the 0.5B model), and a Dutch line is no answer to an English question.
+    _, _, quote, sources = numbered
+    check = RewriteCheck(engine.verifier)
+    problems, _ = check.problems(quote, quote.text.replace(" de ", " het "), "en", sources)
+    assert any(p.startswith("written in Dutch, asked in English") for p in problems), problems
+    assert check.rule.min_cos_cross >= 0.90  # hand-labelled translations (RewriteRule's docstring)
