@@ -105,6 +105,15 @@ def _where(loc: tuple) -> str:
     return ".".join(parts) if parts else "body"
 
 
+def _pattern_words(pattern: str | None) -> str:
+    """What a field's regular expression asks for, in words (a raw regex helps no client developer)."""
+    from api.schemas import ISO_DATE, NOT_BLANK
+
+    known = {ISO_DATE: "a date as YYYY, YYYY-MM or YYYY-MM-DD (a real month and day)",
+             NOT_BLANK: "some text that is not only spaces"}
+    return known.get(pattern or "", "a value of the documented form (see /docs)")
+
+
 def describe_validation(errors: list[dict]) -> tuple[int, str, str]:
     """(status, code, message) for FastAPI validation errors, in words a client developer can act on."""
     for err in errors:
@@ -124,6 +133,9 @@ def describe_validation(errors: list[dict]) -> tuple[int, str, str]:
             messages.append(f"unknown field '{where}'")
         elif kind == "missing":
             messages.append("the request body is missing" if where == "body" else f"'{where}' is required")
+        elif kind == "string_pattern_mismatch":
+            messages.append(f"{where}: expected {_pattern_words((err.get('ctx') or {}).get('pattern'))}, "
+                            f"got {err.get('input')!r}")
         else:
             messages.append(f"{where}: {err.get('msg', 'invalid value')}")
     if len(errors) > 5:

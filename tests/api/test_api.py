@@ -183,6 +183,9 @@ def test_bad_input_is_a_clear_4xx(api, endpoint, body, status, code):
         assert "2001" in error["message"] and "2000" in error["message"]
     if body == {"query": QUESTION, "topk": 3}:
         assert "topk" in error["message"]
+    if isinstance(body, dict) and body.get("filters") == {"date_from": "2013-13"}:
+        # what to send, not the field's regular expression
+        assert "YYYY-MM" in error["message"] and "2013-13" in error["message"] and "\\d" not in error["message"]
 
 
 BAD_RAW_BODIES = [
