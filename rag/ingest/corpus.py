@@ -152,7 +152,9 @@ def scan_corpus(corpus_dir: Path) -> Corpus:
             text = read_document(path)
         except CorpusError as exc:
             skipped.append(SkippedFile(path.name, f"the file {exc}"))
-            log.warning(f"skipped {path}: {skipped[-1].reason}; the other documents are indexed")
+            # info, not warning: every up-to-date check scans the corpus, and `vraagbaak index`, /readyz and the
+            # metrics report skipped files already (a warning repeated it on stderr at each `vraagbaak search`)
+            log.info(f"skipped {path}: {skipped[-1].reason}; the other documents are indexed")
             continue
         meta = manifest.get(path.name) or _fallback_meta(path, text)
         docs.append(Document(meta=meta, raw_text=text))
