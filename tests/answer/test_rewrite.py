@@ -151,3 +151,18 @@ def test_a_rewrite_in_another_language_than_asked_is_quoted(engine, numbered):
     problems, _ = check.problems(quote, quote.text.replace(" de ", " het "), "en", sources)
     assert any(p.startswith("written in Dutch, asked in English") for p in problems), problems
     assert check.rule.min_cos_cross >= 0.90  # hand-labelled translations (RewriteRule's docstring)
+
+
+def test_auto_mode_is_configurable(service):
+    # A deployment whose LLM rewrites badly (README "Plain answers") keeps auto extractive.
+    settings = service.settings.replace(auto_mode="extractive")
+
+    async def go():
+        engine = AnswerEngine(service, fake_llm(change_numbers=False), settings=settings)
+        try:
+            return await engine.answer(QUESTION)
+        finally:
+            await engine.aclose()
+
+    answer = run(go())
+    assert answer.mode_used == "extractive" and all(c.how is None for c in answer.sentences)
