@@ -50,7 +50,7 @@ FLOOR = 0.43  # VRAAGBAAK_ABSTAIN_THRESHOLD's default: below it the engine absta
 
 
 def off_topic(r: dict) -> bool:
-    return (r["features"]["dense_top"] + r["features"]["sentence_best"]) / 2 < FLOOR
+    return answerable.retrieval_confidence(r["features"]) < FLOOR
 
 
 def _qa_questions(service) -> list[dict]:

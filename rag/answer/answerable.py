@@ -282,7 +282,7 @@ class Model:
         t = self.threshold if threshold is None else threshold
         p = self.probability(evidence.features)
         f = evidence.features
-        off_topic = (f.get("dense_top", 1.0) + f.get("sentence_best", 1.0)) / 2 < floor
+        off_topic = retrieval_confidence(f) < floor
         answerable = p >= t and not off_topic
         reason = None
         if off_topic:
@@ -292,6 +292,13 @@ class Model:
             reason = REASONS.get(worst, "off_topic")
         related = tuple(range(1, min(3, len(passages)) + 1))
         return Decision(answerable, p, t, reason, evidence.expected, dict(evidence.features), related)
+
+
+def retrieval_confidence(f: dict[str, float]) -> float:
+    """The retrieval confidence (rag/answer/abstain.py) of a feature row: the floor's yardstick."""
+    from rag.answer.abstain import Confidence
+
+    return Confidence(f.get("dense_top", 1.0), f.get("sentence_best", 1.0)).score
 
 
 @lru_cache(maxsize=4)
