@@ -21,6 +21,10 @@ _TEXT = {
         "nl": "Typ eerst een vraag, bijvoorbeeld: “Waarom is de WOM ingetrokken?”",
         "en": "Please type a question first, for example: “Why was the WOM withdrawn?”",
     },
+    "invalid_question": {
+        "nl": "De vraag bevat een teken dat geen geldige tekst is. Typ of plak de vraag opnieuw.",
+        "en": "The question holds a character that is not valid text. Please type or paste it again.",
+    },
     "answer_failed": {
         "nl": "Er ging iets mis bij het maken van het antwoord. Probeer het later nog eens.",
         "en": "Something went wrong while answering. Please try again later.",
@@ -50,6 +54,10 @@ def asker_language(text: str) -> str:
     Dutch). The one place where chat text is assigned a language."""
     language = detect_language(text or "")
     return language if language in LANGUAGES else "en"
+
+
+def has_text(key: str) -> bool:
+    return key in _TEXT
 
 
 def say(key: str, language: str, **values) -> str:

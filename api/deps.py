@@ -10,6 +10,7 @@ from api.errors import ApiError
 from api.runtime import Runtime
 from api.schemas import ErrorResponse
 from rag.config import Settings
+from rag.service import QueryError, is_blank, validate_query
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -28,12 +29,15 @@ EXAMPLE_QUESTION = "Waarom is de WOM ingetrokken?"
 
 def check_question(text: str, settings: Settings, field: str = "question") -> str:
     """The question stripped; 422 when it is empty or blank, 413 when it is over VRAAGBAAK_MAX_QUERY_CHARS."""
-    if not text or not text.strip():
+    if not text or is_blank(text):  # spaces, zero-width or control characters only
         raise ApiError(422, "empty_question", f"'{field}' is empty: type a question, e.g. \"{EXAMPLE_QUESTION}\"")
     if len(text) > settings.max_query_chars:
         raise ApiError(413, "question_too_long",
                        f"'{field}' is {len(text)} characters long; the limit is {settings.max_query_chars}")
-    return text.strip()
+    try:  # the service's own rules (a lone surrogate …), before any stream starts
+        return validate_query(text, settings.max_query_chars)
+    except QueryError as exc:
+        raise ApiError(422, "invalid_question", str(exc)) from None
 
 
 def _error(description: str) -> dict:

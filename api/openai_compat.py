@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from api import chat_tasks
 from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text, interrupted
 from api.chat_sources import owui_sources, sources_footer, strip_footer
-from api.chat_text import asker_language, notices, say
+from api.chat_text import asker_language, has_text, notices, say
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError, stream_error
 from api.schemas import CitationOut, ErrorResponse, LlmInfo, ReferralOut
@@ -194,6 +194,8 @@ def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tu
     try:
         question = check_question(text, settings, "messages[-1].content")
     except ApiError as exc:
+        if not has_text(exc.code):  # e.g. invalid_question: its own message says what is wrong
+            raise
         language = asker_language(text)
         message = say(exc.code, language, length=len(text), limit=settings.max_query_chars)
         raise ApiError(exc.status, exc.code, message, exc.headers) from None

@@ -238,7 +238,10 @@ class Encoder:
         callers' queries share one forward pass (see start_query_batching)."""
         batcher = self._batcher
         if batcher is not None:
-            return batcher(query)
+            vector = batcher(query)
+            if isinstance(vector, Exception):
+                raise vector
+            return vector
         return self.encode_queries([query])[0]
 
     def start_query_batching(self, max_batch: int, threads: int) -> None:
@@ -261,9 +264,20 @@ class Encoder:
             if getattr(state, "threads", None) != threads:  # OpenMP keeps the count per thread
                 set_torch_threads(threads)
                 state.threads = threads
-            if hasattr(self.model, "preprocess"):  # one padded pass, normalised in float32 like one query
-                return list(self._encode_direct([self._prompt("query") + q for q in queries]))
-            return list(self.encode_queries(queries))
+            try:
+                if hasattr(self.model, "preprocess"):  # one padded pass, normalised in float32 like one query
+                    return list(self._encode_direct([self._prompt("query") + q for q in queries]))
+                return list(self.encode_queries(queries))
+            except Exception:  # one bad query must not fail its companions: each alone, errors as results
+                if len(queries) == 1:
+                    raise
+                out: list = []
+                for q in queries:
+                    try:
+                        out.append(self.encode_queries([q])[0])
+                    except Exception as exc:  # noqa: BLE001 -- re-raised in that query's own caller
+                        out.append(exc)
+                return out
 
         with self._lock:
             if self._batcher is None:  # else on already (another app on the same encoder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -17,12 +18,24 @@ class QueryError(ValueError):
     """A question the service cannot take as given; the message says why."""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_blank(text: str) -> bool:
+    """No letter or digit at all: spaces, zero-width characters, control characters, punctuation."""
+    return not re.search(r"[^\W_]", text)
+
+
 def validate_query(query: str, max_chars: int) -> str:
-    """The question, stripped; QueryError if it is empty or too long. Needs no model or index."""
-    if not isinstance(query, str) or not query.strip():
+    """The question, stripped; QueryError if it is empty (no letter or digit), too long, or holds a lone
+    UTF-16 surrogate (JSON allows "\\ud800"; the tokenizer raises on it). Needs no model or index."""
+    if not isinstance(query, str) or is_blank(query):
         raise QueryError("the question is empty; type a question, e.g. \"Waarom is de WOM ingetrokken?\"")
     if len(query) > max_chars:
         raise QueryError(f"the question is {len(query)} characters long; the limit is {max_chars}")
+    if (bad := _SURROGATE.search(query)) is not None:
+        raise QueryError(f"the question holds an invalid character at position {bad.start()} (a lone UTF-16 "
+                         f"surrogate, U+{ord(bad.group()):04X}); send the text as valid Unicode")
     return query.strip()
 
 

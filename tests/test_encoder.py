@@ -55,3 +55,35 @@ def test_concurrent_queries_share_forward_passes(settings):
     assert stats.total_processed == len(questions) and stats.total_batches < len(questions)
     # each query keeps its own vector; padding in a shared pass moves bf16 values only
     assert (np.sum(alone * together, axis=1) > 0.999).all()
+
+
+def test_one_failing_query_does_not_fail_its_batch(settings):
+    # The service refuses such input first (rag/service.validate_query); the batch must hold anyway.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from embeddings.encoder import Encoder
+
+    encoder = Encoder(settings)
+    encoder.start_query_batching(max_batch=8, threads=1)
+    good = ["Waarom is de WOM ingetrokken?", "Wat is de participatieverklaring?", "Wie zit in het LOM?"]
+    start = threading.Barrier(len(good) + 1)
+
+    def ask(q):
+        start.wait()
+        try:
+            return encoder.encode_query(q)
+        except Exception as exc:  # noqa: BLE001
+            return exc
+
+    try:
+        with ThreadPoolExecutor(len(good) + 1) as pool:
+            results = list(pool.map(ask, good + ["\ud800 x"]))  # a lone surrogate: the tokenizer raises
+    finally:
+        encoder.stop_query_batching()
+    assert all(isinstance(r, np.ndarray) and r.shape == (768,) for r in results[:-1]), results
+    assert isinstance(results[-1], Exception)
+    with pytest.raises(Exception):
+        encoder.encode_query("\ud800 x")  # unbatched: the same error, in the caller
