@@ -9,17 +9,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from rag.service import is_blank, not_blank_pattern
+
 
 ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
 # What a question must be, stated in the OpenAPI document: at least one character that is not
-# whitespace (Python's definition, as str.strip() uses). The server checks it itself
-# (api/deps.check_question) to answer 422 ``empty_question`` rather than a generic invalid_request;
+# whitespace, a control or a format character (rag/service.not_blank_pattern). The server checks it
+# itself (api/deps.check_question) to answer 422 ``empty_question`` rather than a generic invalid_request;
 # api/openapi.py adds ``maxLength`` from VRAAGBAAK_MAX_QUERY_CHARS (longer is 413 ``question_too_long``).
-_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
-NOT_BLANK = "[^" + "".join(f"\\u{ord(c):04x}" for c in _WHITESPACE) + "]"  # engine-independent (JSON Schema's
-# regexes are ECMA-262, whose \s differs from Python's: U+001C–U+001F and U+0085 are space only to Python)
+NOT_BLANK = not_blank_pattern()
 QUESTION_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK}
 
 
@@ -293,7 +293,7 @@ class FeedbackRequest(Strict):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, question: str) -> str:
-        if not question.strip():
+        if is_blank(question):  # the same rule as the questions asked (rag/service.is_blank)
             raise ValueError("the question is blank")
         return question
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from embeddings.encoder import Encoder, set_torch_threads
@@ -21,9 +23,20 @@ class QueryError(ValueError):
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+@functools.lru_cache(maxsize=1)
+def not_blank_pattern() -> str:
+    """A regex class matching any character that carries text: not whitespace (Python's definition, as
+    str.strip() uses), not a control character (Cc) and not a format character (Cf: zero-width space,
+    BOM, …). Written as BMP \\uXXXX escapes so the same pattern means the same to Python and to
+    JSON Schema's ECMA-262 regexes (the OpenAPI document states it, api/schemas.py)."""
+    blank = [c for c in map(chr, range(0x10000))
+             if c.isspace() or unicodedata.category(c) in ("Cc", "Cf")]
+    return "[^" + "".join(f"\\u{ord(c):04x}" for c in blank) + "]"
+
+
 def is_blank(text: str) -> bool:
-    """No letter or digit at all: spaces, zero-width characters, control characters, punctuation."""
-    return not re.search(r"[^\W_]", text)
+    """Only whitespace, control and format characters (a question of "\\u200b" is empty)."""
+    return re.search(not_blank_pattern(), text) is None
 
 
 def validate_query(query: str, max_chars: int) -> str:
