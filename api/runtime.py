@@ -362,7 +362,8 @@ class Runtime:
         return loaded, loaded.engine
 
     async def search(self, loaded: Loaded, query: str, top_k: int, filters: Filters | None) -> SearchResult:
-        """Retrieval in a worker thread; at most ``max_concurrency`` at once (it is CPU-bound)."""
+        """Retrieval in a worker thread; up to VRAAGBAAK_QUERY_BATCH at once, their query embeddings
+        sharing forward passes (embeddings/encoder.py start_query_batching)."""
         result = await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, self.settings.query_threads,
                                                 loaded.service.search, query, top_k, filters,
                                                 limiter=self._search_limiter)
