@@ -41,8 +41,8 @@ def is_blank(text: str) -> bool:
 
 def validate_query(query: str, max_chars: int) -> str:
     """The question, stripped; QueryError if it is empty (whitespace, control or format characters
-    only), too long, or holds a lone
-    UTF-16 surrogate (JSON allows "\\ud800"; the tokenizer raises on it). Needs no model or index."""
+    only), too long, or holds a lone UTF-16 surrogate (JSON allows "\\ud800"; the tokenizer raises on
+    it). Needs no model or index."""
     if not isinstance(query, str) or is_blank(query):
         raise QueryError("the question is empty; type a question, e.g. \"Waarom is de WOM ingetrokken?\"")
     if len(query) > max_chars:
