@@ -53,6 +53,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
+# The table's columns, in order (both stores; also the CSV export's header).
 CSV_COLUMNS = ("id", "created_at", "answer_id", "rating", "comment", "question", "answer", "passage_ids",
                "mode", "language", "abstained", "request_id")
 
@@ -99,7 +100,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _row(row: sqlite3.Row) -> Feedback:
+def row_to_feedback(row) -> Feedback:
+    """A stored row (any mapping of CSV_COLUMNS to column values: sqlite3.Row, or a dict built from a
+    PostgreSQL row) as Feedback: passage ids decoded from JSON, ``abstained`` as a bool."""
     return Feedback(
         id=row["id"], created_at=row["created_at"], answer_id=row["answer_id"], rating=row["rating"],
         comment=row["comment"], question=row["question"], answer=row["answer"],
@@ -287,7 +290,7 @@ class FeedbackStore:
             rows = conn.execute(f"SELECT * FROM feedback {where} ORDER BY id {order} LIMIT ? OFFSET ?",
                                 (*args, -1 if limit is None else limit, offset))
             for row in rows:
-                yield _row(row)
+                yield row_to_feedback(row)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise FeedbackStoreError(f"cannot read the feedback database {self.path}: {exc}") from exc

@@ -16,7 +16,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 
-from rag.feedback import Feedback, FeedbackStore, FeedbackStoreError, NewFeedback, _now
+from rag.feedback import (CSV_COLUMNS, Feedback, FeedbackStore, FeedbackStoreError, NewFeedback, _now,
+                          row_to_feedback)
 
 _LOCK_KEY = 0x66656564  # pg_advisory_xact_lock while migrating
 
@@ -41,18 +42,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-_COLUMNS = ("id", "created_at", "answer_id", "rating", "comment", "question", "answer", "passage_ids", "mode",
-            "language", "abstained", "request_id")
-
-
 def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
-
-
-def _row(values: tuple) -> Feedback:
-    row = dict(zip(_COLUMNS, values))
-    return Feedback(**{**row, "passage_ids": tuple(json.loads(row["passage_ids"] or "[]")),
-                       "abstained": None if row["abstained"] is None else bool(row["abstained"])})
 
 
 class PostgresFeedbackStore(FeedbackStore):
@@ -139,9 +130,9 @@ class PostgresFeedbackStore(FeedbackStore):
         self._ensure_ready()
         try:
             with self._connect() as conn, conn.transaction(), conn.cursor(name="feedback_rows") as cur:
-                cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM feedback {where} ORDER BY id {order} "
+                cur.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM feedback {where} ORDER BY id {order} "
                             "LIMIT %s OFFSET %s", (*args, limit, offset))
                 for values in cur:
-                    yield _row(values)
+                    yield row_to_feedback(dict(zip(CSV_COLUMNS, values)))
         except psycopg.Error as exc:
             raise FeedbackStoreError(f"cannot read the feedback database {self.path}: {exc}") from exc

@@ -14,9 +14,6 @@ import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 
@@ -24,8 +21,9 @@ import httpx
 import pytest
 
 from api.ratelimit import RateLimiter
-from rag.config import PROJECT_ROOT
 from rag.feedback import MIGRATIONS, FeedbackStore, FeedbackStoreError, NewFeedback
+
+from feedback_writers import write_at_once, writer  # tests/feedback_writers.py
 
 QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
 KEY = "beheer-sleutel"
@@ -168,37 +166,12 @@ def test_many_threads_write_at_once_and_nothing_is_lost(tmp_path):
     assert {r.answer_id for r in rows} == {f"antwoord{t * 1000 + i:04d}" for t in range(threads) for i in range(per_thread)}
 
 
-WRITER = textwrap.dedent("""
-    import sys
-    from rag.feedback import FeedbackStore, NewFeedback
-    store = FeedbackStore(sys.argv[1])
-    name, count = sys.argv[2], int(sys.argv[3])
-    sys.stdin.readline()  # start together
-    for i in range(count):
-        stored = store.add(NewFeedback(answer_id=f"{name}-{i:05d}", rating="up", question="Vraag?"))
-        print(stored.id, flush=True)  # acknowledged: the insert has returned
-""")
-
-
-def writer(path, name: str, count: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, str(count)], cwd=PROJECT_ROOT,
-                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
 def test_several_processes_write_at_once(tmp_path):
     path = tmp_path / "feedback.sqlite3"
-    procs = [writer(path, f"proces{p}", 40) for p in range(3)]
-    for proc in procs:
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        assert len(out.split()) == 40
+    written = write_at_once(path, processes=3, count=40)
     rows = list(FeedbackStore(path).rows())
     assert len(rows) == 120 and len({r.id for r in rows}) == 120
-    assert sorted(r.answer_id for r in rows) == sorted(f"proces{p}-{i:05d}" for p in range(3) for i in range(40))
+    assert sorted(r.answer_id for r in rows) == sorted(written)
 
 
 def test_what_a_killed_writer_acknowledged_is_on_disk(tmp_path):

@@ -4,29 +4,14 @@ when VRAAGBAAK_DATABASE_URL is set."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import httpx
 import psycopg
 import pytest
 
-from rag.config import PROJECT_ROOT
 from rag.feedback import FeedbackStoreError, NewFeedback, open_feedback_store
 from rag.feedback_pg import MIGRATIONS, PostgresFeedbackStore
 
-WRITER = textwrap.dedent("""
-    import sys
-    from rag.feedback_pg import PostgresFeedbackStore
-    from rag.feedback import NewFeedback
-    store = PostgresFeedbackStore(sys.argv[1])
-    name, count = sys.argv[2], int(sys.argv[3])
-    sys.stdin.readline()  # start together
-    for i in range(count):
-        print(store.add(NewFeedback(answer_id=f"{name}-{i:05d}", rating="up", question="Vraag?")).id, flush=True)
-""")
+from feedback_writers import write_at_once  # tests/feedback_writers.py
 
 
 def test_same_columns_as_sqlite_and_one_migration_run(pg_database, tmp_path):
@@ -60,20 +45,10 @@ def test_round_trip_paging_and_csv(pg_database):
 
 def test_two_processes_write_at_once(pg_database):
     url = pg_database()
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, url, f"proces{p}", "40"], cwd=PROJECT_ROOT,
-                              env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, text=True,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for p in range(2)]
-    for proc in procs:
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        assert len(out.split()) == 40
+    written = write_at_once(url, processes=2, count=40)
     rows = list(PostgresFeedbackStore(url).rows())
     assert len(rows) == 80 and len({r.id for r in rows}) == 80
-    assert sorted(r.answer_id for r in rows) == sorted(f"proces{p}-{i:05d}" for p in range(2) for i in range(40))
+    assert sorted(r.answer_id for r in rows) == sorted(written)
 
 
 def test_a_newer_schema_is_refused(pg_database):
