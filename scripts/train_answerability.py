@@ -137,7 +137,8 @@ def _matrix(rows: list[dict], names=answerable.FEATURES) -> np.ndarray:
     return np.array([[r["features"][n] for n in names] for r in rows], dtype=np.float64)
 
 
-def fit(rows: list[dict], names=answerable.FEATURES, sources=None) -> answerable.Model:
+def fit(rows: list[dict], names=answerable.FEATURES, sources=None, c: float = C,
+        dev_weight: float = DEV_WEIGHT) -> answerable.Model:
     """Logistic regression on ``rows`` (of ``sources`` when given) and the threshold chosen on its dev rows."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -145,10 +146,10 @@ def fit(rows: list[dict], names=answerable.FEATURES, sources=None) -> answerable
     train = [r for r in rows if sources is None or r["source"] in sources]
     x = _matrix(train, names)
     y = np.array([r["label"] for r in train])
-    w = np.array([DEV_WEIGHT if r["source"] == "dev" else 1.0 for r in train])
+    w = np.array([dev_weight if r["source"] == "dev" else 1.0 for r in train])
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
-    lr = LogisticRegression(C=C, max_iter=2000).fit((x - scaler.mean_) / scale, y, sample_weight=w)
+    lr = LogisticRegression(C=c, max_iter=2000).fit((x - scaler.mean_) / scale, y, sample_weight=w)
     model = answerable.Model(tuple(names), tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scale),
                              tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), 0.5)
     dev = [r for r in train if r["source"] == "dev"]
@@ -183,16 +184,21 @@ def choose_threshold(prob: list[float], labels: list[int]) -> float:
     return best_t
 
 
-def cross_validate(rows: list[dict], names=answerable.FEATURES, sources=None, folds: int = 5) -> dict:
+def fold_of(rows: list[dict], folds: int) -> dict[str, int]:
+    """Question group → fold: deterministic and interleaved, a question's rows in one fold."""
+    return {g: i % folds for i, g in enumerate(sorted({r["group"] for r in rows}))}
+
+
+def cross_validate(rows: list[dict], names=answerable.FEATURES, sources=None, folds: int = 5, c: float = C,
+                   dev_weight: float = DEV_WEIGHT) -> dict:
     """Out-of-fold P(answerable) for every dev question; grouped by question id."""
-    groups = sorted({r["group"] for r in rows})
-    fold_of = {g: i % folds for i, g in enumerate(groups)}  # deterministic, interleaved
+    fold = fold_of(rows, folds)
     oof: dict[int, tuple[float, float]] = {}
     for k in range(folds):
-        train = [r for r in rows if fold_of[r["group"]] != k]
-        model = fit(train, names, sources)
+        train = [r for r in rows if fold[r["group"]] != k]
+        model = fit(train, names, sources, c, dev_weight)
         for i, r in enumerate(rows):
-            if fold_of[r["group"]] == k:
+            if fold[r["group"]] == k:
                 oof[i] = (0.0 if off_topic(r) else model.probability(r["features"]), model.threshold)
     dev = [(i, r) for i, r in enumerate(rows) if r["source"] == "dev"]
     abstain = [oof[i][0] < oof[i][1] for i, _ in dev]
@@ -212,32 +218,24 @@ def cross_validate(rows: list[dict], names=answerable.FEATURES, sources=None, fo
 def nested_cv(rows: list[dict], folds: int = 5) -> dict:
     """Grouped CV with the hyperparameter choice (C × dev weight) made inside each outer training fold
     by an inner grouped CV: the estimate that does not profit from choosing on the test questions."""
-    global C, DEV_WEIGHT
-    saved = C, DEV_WEIGHT
-    groups = sorted({r["group"] for r in rows})
-    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    fold = fold_of(rows, folds)
     prob, labels, chosen = [], [], []
-    try:
-        for k in range(folds):
-            train = [r for r in rows if fold_of[r["group"]] != k]
-            best = None
-            for c in (0.03, 0.1, 0.3, 1.0):
-                for w in (1.0, 3.0):
-                    C, DEV_WEIGHT = c, w
-                    s = cross_validate(train, folds=folds - 1)
-                    key = (s["false_abstention_rate"] <= 0.03, s["f1"], -s["false_abstentions"])
-                    if best is None or key > best[0]:
-                        best = (key, c, w)
-            C, DEV_WEIGHT = best[1], best[2]
-            chosen.append((C, DEV_WEIGHT))
-            model = fit(train)
-            for r in rows:
-                if fold_of[r["group"]] == k and r["source"] == "dev":
-                    p = 0.0 if off_topic(r) else model.probability(r["features"])
-                    prob.append(1.0 if p >= model.threshold else 0.0)
-                    labels.append(r["label"])
-    finally:
-        C, DEV_WEIGHT = saved
+    for k in range(folds):
+        train = [r for r in rows if fold[r["group"]] != k]
+        best = None
+        for c in (0.03, 0.1, 0.3, 1.0):
+            for w in (1.0, 3.0):
+                s = cross_validate(train, folds=folds - 1, c=c, dev_weight=w)
+                key = (s["false_abstention_rate"] <= 0.03, s["f1"], -s["false_abstentions"])
+                if best is None or key > best[0]:
+                    best = (key, c, w)
+        chosen.append((best[1], best[2]))
+        model = fit(train, c=best[1], dev_weight=best[2])
+        for r in rows:
+            if fold[r["group"]] == k and r["source"] == "dev":
+                p = 0.0 if off_topic(r) else model.probability(r["features"])
+                prob.append(1.0 if p >= model.threshold else 0.0)
+                labels.append(r["label"])
     return {**scores(prob, labels, 0.5), "chosen": chosen}
 
 
