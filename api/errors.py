@@ -110,7 +110,7 @@ def _pattern_words(pattern: str | None) -> str:
     from api.schemas import ISO_DATE, NOT_BLANK
 
     known = {ISO_DATE: "a date as YYYY, YYYY-MM or YYYY-MM-DD (a real month and day)",
-             NOT_BLANK: "some text that is not only spaces"}
+             NOT_BLANK: "some text that is not only spaces, control or invisible characters"}
     return known.get(pattern or "", "a value of the documented form (see /docs)")
 
 
