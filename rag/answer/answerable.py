@@ -49,9 +49,15 @@ FEATURES = ("dense_top", "dense_margin", "sentence_best", "sentence_margin", "le
 # -- what the question asks for ------------------------------------------------------------------
 
 _TYPE_CUES: list[tuple[str, re.Pattern]] = [
-    ("duration", re.compile(r"\b(hoe\s+lang|na\s+hoeveel\s+(jaar|maanden|weken|dagen)|how\s+long|ne\s+kadar\s+sür|"
+    ("duration", re.compile(r"\b(hoe\s+lang|(na\s+)?hoeveel\s+(jaar|maanden|weken|dagen)|how\s+long|ne\s+kadar\s+sür|"
                             r"jak\s+długo|ile\s+(lat|miesięcy|dni))\b", re.I)),
-    ("money", re.compile(r"\b(hoeveel\s+(geld|euro|kost|leefgeld|toeslag|subsidie|aow|kinderbijslag|huurtoeslag)\w*|"
+    # Contact details are never in policy letters, but a near-topic passage naming the office looks close.
+    ("contact", re.compile(r"\b(telefoon\w*|e-?mail\w*|(post|bezoek|e-?mail)?adres(sen)?|website|openingstijden|phone|"
+                           r"address|opening\s+hours|telefon\w*|numer\s+telefonu)\b|رقم\s+الهاتف", re.I)),
+    # "Hoeveel <a benefit, cost or payment>": compounds too ("zorgtoeslag", "bijstandsuitkering").
+    ("money", re.compile(r"\b(hoeveel\s+\w*(geld|euro|kost|toeslag|subsidie|bijstand|uitkering|loon|salaris|huur|"
+                         r"boete|aow|bijslag|pensioen|premie|vergoeding|bijdrage|leges|belasting|tarief|prijs|lening|"
+                         r"schuld|ww)\w*|"
                          r"hoe\s+hoog|wat\s+kost|how\s+much|ne\s+kadar|ile\s+kosztuje|kosten?)\b|كم\s+تكلف|تكلّف", re.I)),
     ("number", re.compile(r"\b(hoeveel|how\s+many|kaç|ile)\b|كم", re.I)),
     ("date", re.compile(r"\b(wanneer|sinds\s+wanneer|in\s+welk\s+jaar|when|what\s+year|ne\s+zaman|kiedy)\b|متى", re.I)),
@@ -76,6 +82,8 @@ _CARRIES: dict[str, re.Pattern] = {
     # and the sentence holding one follows the reason rather than stating it.
     "reason": re.compile(r"\b(omdat|doordat|vanwege|wegens|reden\w*|oorzaak|want|aangezien|gezien|gegeven\s+(?:de|het|dat|deze|die)|"
                          r"teneinde|waardoor|ingegeven|het\s+gevolg|te\s+wijten|om\s+die)\b", re.I),
+    "contact": re.compile(r"\b0\d{1,3}[- ]?\d{6,8}\b|\+\d{2}|\b\S+@\S+\.\w+|https?://|\bwww\.|\bpostbus\s+\d|"
+                          r"\b\d{4}\s?[A-Z]{2}\b"),
     "procedure": re.compile(r"\b(aanvra\w*|aanvraag\w*|indien\w*|aanmeld\w*|inschrijv\w*|formulier\w*|loket\w*|"
                             r"melden|via\s+de|kunnen\s+zich|moet(en)?\s+\w+\s+(aanvragen|melden))\b", re.I),
 }
@@ -84,17 +92,17 @@ _PERSONAL = re.compile(
     r"\b(ik|mijn|mij|me|wij|we|onze|ons|i|my|me|we|our|us|ben|benim|bana|jestem|mam|mój|moja|moje|mnie)\b"
     r"|أنا|لدي|عندي|حصلت|يمكنني", re.I)
 _NAME = re.compile(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z]{2,}|[A-Z][a-zà-ÿ]{2,})\b")
-# Answer types with a visible form (a figure, a date): a best sentence without one does not answer.
+# Answer types with a visible form (a figure, a date, a phone number or address): a best sentence without one does not answer.
 # Reasons, actors and procedures are often stated without cue words ("Het overleg was achterhaald."), so
 # their absence is no evidence; counting it made type_missing fire on 4 answerable dev questions and
 # cost 0.04 grouped-CV F1 (scripts/train_answerability.py, 2026-11-30).
-VISIBLE_TYPES = ("duration", "money", "number", "date")
+VISIBLE_TYPES = ("duration", "money", "number", "date", "contact")
 
 _FIRST_WORD = re.compile(r"(^|[.!?]\s+)([A-Z][a-zà-ÿ]+)")
 
 
 def expected_type(question: str) -> str | None:
-    """What kind of answer the question asks for: "duration", "money", "number", "date", "actor",
+    """What kind of answer the question asks for: "contact", "duration", "money", "number", "date", "actor",
     "reason", "procedure", or None (a yes/no or open question). The first matching cue wins, so
     "Hoe lang …" is a duration, not a procedure."""
     for kind, cue in _TYPE_CUES:

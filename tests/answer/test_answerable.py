@@ -27,6 +27,13 @@ DEV = {r["id"]: r for r in map(json.loads, filter(None, (PROJECT_ROOT / "data/ev
 @pytest.mark.parametrize("question, kind", [
     ("Na hoeveel jaar kan ik een verblijfsvergunning aanvragen?", "duration"),
     ("Hoeveel leefgeld krijgen Oekraïense vluchtelingen per maand?", "money"),
+    ("Hoeveel bijstand krijg ik als alleenstaande?", "money"),  # any benefit, compounds too
+    ("Hoeveel zorgtoeslag krijg ik?", "money"),
+    ("Hoeveel jaar duurt het?", "duration"),
+    ("Wat is het telefoonnummer van de IND?", "contact"),
+    ("What is the address of the IND?", "contact"),
+    ("IND'nin telefon numarası nedir?", "contact"),
+    ("Hoe kunnen we deze problemen adresseren?", None),  # a verb, not an address
     ("How many people attended the meeting?", "number"),
     ("Kaç kişi katıldı?", "number"),
     ("Wanneer stuurde de minister de brief?", "date"),
@@ -48,6 +55,9 @@ def test_expected_answer_type(question, kind):
     ("number", "Er waren veel deelnemers.", False),
     ("money", "Het budget bedraagt € 2 miljoen per jaar.", True),
     ("money", "Er zijn 40 gemeenten betrokken.", False),
+    ("money", "In juni 2022 had 55,1% van de statushouders een bijstandsuitkering.", False),
+    ("contact", "Bel 088 0430430 of kijk op www.ind.nl.", True),
+    ("contact", "UWV vraagt bij de IND uit of de betrokkene mag werken.", False),
     ("duration", "De termijn is vijf jaar.", True),
     ("duration", "De verblijfsvergunning geeft toegang tot de arbeidsmarkt.", False),
     ("date", "Op 19 december 2013 is een brief gestuurd.", True),
@@ -194,6 +204,19 @@ def test_near_topic_personal_question_abstains_with_a_decision(engine, qid):
     d = answer.answerability
     assert d["answerable"] is False and d["reason"] in set(answerable.REASONS.values())
     assert d["related"] and all(1 <= n <= len(answer.passages) for n in d["related"])
+
+
+# Not dev questions: asked by a new user, answered with on-topic quotes before the benefit and contact
+# answer types existed (a percentage of people on benefits; UWV asking the IND about work permits).
+@pytest.mark.parametrize("question, kind, channel", [
+    ("Hoeveel bijstand krijg ik als alleenstaande?", "money", "gemeente"),
+    ("Wat is het telefoonnummer van de IND?", "contact", "IND"),
+])
+def test_question_for_a_figure_or_contact_the_passages_lack_is_referred(engine, question, kind, channel):
+    answer = run(engine.answer(question, mode="extractive"))
+    assert answer.abstained and answer.answerability["expected_type"] == kind
+    assert answer.answerability["reason"] == "answer_type_missing"
+    assert answer.referral and channel in json.dumps(answer.referral.to_dict(), ensure_ascii=False)
 
 
 def test_why_question_answer_states_the_reason(engine):
