@@ -8,6 +8,8 @@ middleware (api/observability.py) with code ``internal`` and logged with its tra
 
 from __future__ import annotations
 
+import contextlib
+
 import functools
 import re
 from typing import Any
@@ -72,7 +74,11 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     elif status == 413:
         message = f"the request body is larger than the limit of {request.app.state.settings.max_body_bytes} bytes"
     elif status == 400 and "parsing the body" in message:
+        # FastAPI says only "error parsing the body": not UTF-8, or JSON nested too deeply for the parser.
         code, message = "invalid_body", "the request body could not be read: send JSON encoded as UTF-8"
+        with contextlib.suppress(UnicodeDecodeError, RuntimeError):
+            (await request.body()).decode("utf-8")
+            message = "the request body could not be parsed: its JSON is nested too deeply"
     return error_response(status, code, message, getattr(exc, "headers", None))
 
 

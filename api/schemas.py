@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic_core import PydanticCustomError
 
+from rag.search.stores.base import check_date
 from rag.service import is_blank, not_blank_pattern
 
 
@@ -24,7 +26,8 @@ QUESTION_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK}
 
 
 class Strict(BaseModel):
-    # Booleans are StrictBool in requests: JSON true/false only, as the schema says (not 0, 1 or "yes").
+    # Booleans are StrictBool and counts StrictInt in requests: JSON true/false and JSON integers only, as the
+    # schema says (not 0/1/"yes" for a flag, not "5"/true/5.0 for a count).
     model_config = ConfigDict(extra="forbid")
 
 
@@ -85,10 +88,22 @@ class SearchFilters(Strict):
                                 "ends before it starts is 422 empty_date_range")
 
 
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        # The pattern admits "2013-02-30"; a real calendar day is checked here (as the CLI's --from does).
+        if value is not None:
+            try:
+                check_date(value)
+            except ValueError as exc:
+                raise PydanticCustomError("date_not_real", str(exc)) from None
+        return value
+
+
 class SearchRequest(Strict):
     query: str = Field(description="The question, Dutch or English; not blank, at most VRAAGBAAK_MAX_QUERY_CHARS",
                        examples=["Waarom is de WOM ingetrokken?"], json_schema_extra=QUESTION_SCHEMA)
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
+    top_k: StrictInt | None = Field(None, ge=1, le=50, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
     filters: SearchFilters | None = None
 
 
@@ -110,7 +125,7 @@ class AskRequest(Strict):
     question: str = Field(description="Not blank, at most VRAAGBAAK_MAX_QUERY_CHARS characters",
                           examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"],
                           json_schema_extra=QUESTION_SCHEMA)
-    top_k: int | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
+    top_k: StrictInt | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
     mode: Literal["auto", "extractive", "generative", "plain"] = Field(
         "auto", description="auto: plain when an LLM is configured, else extractive; plain: the extractive answer's "
                             "sentences rewritten in plain language in the question's language, each verified against "

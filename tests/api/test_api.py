@@ -44,13 +44,15 @@ def test_healthz_and_readyz(api, service):
     assert body["passages"] == len(service.index.chunks)
     assert body["embedding_model"] == service.settings.embedding_model
     assert body["llm_configured"] is False
+    # uptime checkers probe with HEAD: same status, no body
+    assert api.head("/healthz").status_code == 200 and api.head("/readyz").status_code == 200
 
 
 def test_not_ready_says_why_and_health_stays_up(api_server, tmp_path):
     """A server whose corpus is missing cannot load: /healthz 200, /readyz and the endpoints 503."""
     url = api_server(preload=False, corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "index")
     with httpx.Client(base_url=url, timeout=60) as client:
-        assert client.get("/healthz").status_code == 200
+        assert client.get("/healthz").status_code == 200 and client.head("/healthz").status_code == 200
         deadline = time.monotonic() + 60
         while True:
             error = assert_error(client.get("/readyz"), 503, "not_ready")
@@ -60,6 +62,7 @@ def test_not_ready_says_why_and_health_stays_up(api_server, tmp_path):
         assert "could not be loaded" in error["message"] and "no-corpus" in error["message"]
         assert_error(client.post("/v1/search", json={"query": QUESTION}), 503, "not_ready")
         assert_error(client.get("/v1/documents"), 503, "not_ready")
+        assert client.head("/readyz").status_code == 503
 
 
 # ---------------------------------------------------------------- search
@@ -152,6 +155,10 @@ BAD_JSON_BODIES = [
     ("/v1/search", {"query": QUESTION, "top_k": 0}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "top_k": 51}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "top_k": "vijf"}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "top_k": "5"}, 422, "invalid_request"),  # a JSON integer, as the schema says
+    ("/v1/search", {"query": QUESTION, "top_k": True}, 422, "invalid_request"),
+    ("/v1/ask", {"question": QUESTION, "top_k": 3.0}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "filters": {"date_to": "2013-02-30"}}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "topk": 3}, 422, "invalid_request"),
     ("/v1/search", {"question": QUESTION}, 422, "invalid_request"),
     ("/v1/search", {"query": 42}, 422, "invalid_request"),
@@ -194,6 +201,9 @@ def test_bad_input_is_a_clear_4xx(api, endpoint, body, status, code):
     if isinstance(body, dict) and body.get("filters") == {"date_from": "2013-13"}:
         # what to send, not the field's regular expression
         assert "YYYY-MM" in error["message"] and "2013-13" in error["message"] and "\\d" not in error["message"]
+    if isinstance(body, dict) and body.get("filters") == {"date_to": "2013-02-30"}:
+        assert error["message"] == ("filters.date_to: '2013-02-30' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD "
+                                    "(a real month and day)")
 
 
 BAD_RAW_BODIES = [
@@ -207,13 +217,16 @@ BAD_RAW_BODIES = [
     ("/v1/ask", b'{"question": ', "application/json", 400, "invalid_json"),
     ("/v1/chat/completions", b"{'model': 'vraagbaak'}", "application/json", 400, "invalid_json"),
     ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "\xc3\x28"}]}', "application/json", 400, "invalid_body"),
+    ("/v1/search", b'{"query": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json", 400, "invalid_body"),
 ]
 
 
 @pytest.mark.parametrize("endpoint,raw,content_type,status,code", BAD_RAW_BODIES,
                          ids=[f"{e}-{s}-{c}-{i}" for i, (e, _, _, s, c) in enumerate(BAD_RAW_BODIES)])
 def test_unreadable_bodies(api, endpoint, raw, content_type, status, code):
-    assert_error(api.post(endpoint, content=raw, headers={"content-type": content_type}), status, code)
+    error = assert_error(api.post(endpoint, content=raw, headers={"content-type": content_type}), status, code)
+    if code == "invalid_body":  # says which of the two it was
+        assert ("nested too deeply" in error["message"]) == raw.startswith(b'{"query": [[')
 
 
 def test_body_over_the_limit_is_413_declared_or_chunked(api):

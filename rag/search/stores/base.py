@@ -13,6 +13,8 @@ Two stores: ``faiss_store.FaissStore`` (files beside the process, the default) a
 from __future__ import annotations
 
 import calendar
+import datetime
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +32,22 @@ REBUILD_HINT = "rebuild it with `vraagbaak index` (or `make index`)"
 # Chunks each channel (dense, best paragraph, BM25) contributes to the candidates of a store that
 # does not score every chunk; the fused top 5..50 lies well inside the union of three top-200s.
 CANDIDATES_PER_CHANNEL = 200
+
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def check_date(text: str) -> str:
+    """``text`` stripped when it is YYYY, YYYY-MM or YYYY-MM-DD naming a real month and day (a filter
+    bound); ValueError otherwise ("2013-02-30", "2013-13", "13-02-2013")."""
+    m = _PARTIAL_DATE.match(text.strip())
+    try:
+        if not m:
+            raise ValueError
+        datetime.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD (a real month and day)") from None
+    return text.strip()
 
 
 def period(date: str) -> tuple[str, str]:
