@@ -36,37 +36,34 @@ EMBEDDING_MIN = 0.45  # cosine (query prompt vs document prompt) a topic needs w
 EMBEDDING_MARGIN = 0.02  # and its lead over the next topic
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 
-# One notice per language: not answered; where to ask (one line per channel); the related passages.
+# One notice per language: not answered; where to ask (one line per channel); the related passages. The last
+# claims no shared topic: a far-off question (a library's opening hours) gets the closest passages too.
 TEXTS = {
     "nl": {"not_answered": "De documenten van Vraagbaak geven geen antwoord op deze vraag.",
            "ask": "Waar u het kunt vragen: {channels}.",
            "general": "Weet u niet waar u met uw vraag terecht kunt? {channels}.",
-           "related": "Hieronder staan de passages die er het dichtst bij komen. Ze gaan over hetzelfde "
-                      "onderwerp, maar zijn geen antwoord op uw vraag."},
+           "related": "Hieronder staan de passages die er het dichtst bij komen, maar ze zijn geen antwoord op "
+                      "uw vraag."},
     "en": {"not_answered": "The documents Vraagbaak searches do not answer this question.",
            "ask": "Where to ask: {channels}.",
            "general": "Not sure where to ask? {channels}.",
-           "related": "Below are the passages that come closest. They are related to your question, "
-                      "but they do not answer it."},
+           "related": "Below are the passages that come closest, but they do not answer your question."},
     "tr": {"not_answered": "Vraagbaak'ın aradığı belgeler bu soruyu yanıtlamıyor.",
            "ask": "Nereye sorabilirsiniz: {channels}.",
            "general": "Nereye soracağınızı bilmiyor musunuz? {channels}.",
-           "related": "Aşağıda sorunuza en yakın pasajlar yer alıyor. Bunlar sorunuzla ilgilidir, "
-                      "ancak sorunuzun yanıtı değildir."},
+           "related": "Aşağıda sorunuza en yakın pasajlar yer alıyor, ancak bunlar sorunuzun yanıtı değildir."},
     "ar": {"not_answered": "الوثائق التي يبحث فيها Vraagbaak لا تجيب عن هذا السؤال.",
            "ask": "الجهة التي يمكنك سؤالها: {channels}.",
            "general": "لا تعرف إلى من تتوجه بسؤالك؟ {channels}.",
-           "related": "تجد أدناه أقرب المقاطع إلى سؤالك. وهي متصلة بموضوع سؤالك، لكنها لا تجيب عنه."},
+           "related": "تجد أدناه أقرب المقاطع إلى سؤالك، لكنها لا تجيب عنه."},
     "pl": {"not_answered": "Dokumenty, które przeszukuje Vraagbaak, nie odpowiadają na to pytanie.",
            "ask": "Gdzie zapytać: {channels}.",
            "general": "Nie wiesz, gdzie zapytać? {channels}.",
-           "related": "Poniżej znajdują się fragmenty najbliższe Twojemu pytaniu. Dotyczą tego samego "
-                      "tematu, ale nie są odpowiedzią na nie."},
+           "related": "Poniżej znajdują się fragmenty najbliższe Twojemu pytaniu, ale nie są odpowiedzią na nie."},
     "uk": {"not_answered": "Документи, у яких шукає Vraagbaak, не відповідають на це запитання.",
            "ask": "Куди звернутися: {channels}.",
            "general": "Не знаєте, куди звернутися? {channels}.",
-           "related": "Нижче наведено уривки, найближчі до вашого запитання. Вони стосуються тієї ж "
-                      "теми, але не є відповіддю на нього."},
+           "related": "Нижче наведено уривки, найближчі до вашого запитання, але вони не є відповіддю на нього."},
 }
 
 
