@@ -30,8 +30,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, format_sse_event
 
-from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
-from api.errors import ApiError, stream_error
+from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question, query_error
+from api.errors import stream_error
 from api.observability import Metrics
 from api.schemas import AskRequest, AskResponse
 from api.security import public_access
@@ -111,7 +111,7 @@ async def answer_once(engine, metrics: Metrics, question: str, top_k: int, mode:
     try:
         answer = await engine.answer(question, top_k=top_k, mode=mode, history=history)
     except QueryError as exc:
-        raise ApiError(422, "invalid_question", str(exc)) from None
+        raise query_error(exc) from None
     metrics.record_answer(answer, time.perf_counter() - started)
     return answer
 
@@ -140,7 +140,7 @@ async def _ask_events(engine, metrics: Metrics, question: str, top_k: int, mode:
                     yield sse("error", stream_error("answer_failed", event_error(event)))
                     return
     except QueryError as exc:
-        yield sse("error", stream_error("invalid_question", str(exc)))
+        yield sse("error", stream_error(exc.code, str(exc)))
     except Exception:  # the stream has started: the error goes in an event, and the log has the trace
         log.exception("answer stream failed")
         yield sse("error", stream_error("internal", "the answer could not be completed"))

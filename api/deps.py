@@ -10,7 +10,7 @@ from api.errors import ApiError
 from api.runtime import Runtime
 from api.schemas import ErrorResponse
 from rag.config import Settings
-from rag.service import QueryError, is_blank, validate_query
+from rag.service import QueryError, validate_query
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -24,20 +24,24 @@ def get_settings(request: Request) -> Settings:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-EXAMPLE_QUESTION = "Waarom is de WOM ingetrokken?"
+
+# HTTP status of each QueryError code (rag/service.py); 422 for the rest.
+_QUERY_STATUS = {"question_too_long": 413}
+
+
+def query_error(exc: QueryError) -> ApiError:
+    """The API error for a question or parameter the service refused, with the service's code and message."""
+    return ApiError(_QUERY_STATUS.get(exc.code, 422), exc.code, str(exc))
 
 
 def check_question(text: str, settings: Settings, field: str = "question") -> str:
-    """The question stripped; 422 when it is empty or blank, 413 when it is over VRAAGBAAK_MAX_QUERY_CHARS."""
-    if not text or is_blank(text):  # spaces, zero-width or control characters only
-        raise ApiError(422, "empty_question", f"'{field}' is empty: type a question, e.g. \"{EXAMPLE_QUESTION}\"")
-    if len(text) > settings.max_query_chars:
-        raise ApiError(413, "question_too_long",
-                       f"'{field}' is {len(text)} characters long; the limit is {settings.max_query_chars}")
-    try:  # the service's own rules (a lone surrogate …), before any stream starts
-        return validate_query(text, settings.max_query_chars)
+    """The question stripped (rag.service.validate_query's rules); 422 ``empty_question`` when it is empty
+    or blank, 413 ``question_too_long`` over VRAAGBAAK_MAX_QUERY_CHARS, 422 ``invalid_question`` for a
+    bad character. Checked before any stream starts."""
+    try:
+        return validate_query(text, settings.max_query_chars, subject=f"'{field}'")
     except QueryError as exc:
-        raise ApiError(422, "invalid_question", str(exc)) from None
+        raise query_error(exc) from None
 
 
 def _error(description: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
+from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question, query_error
 from api.errors import ApiError
 from api.schemas import SearchRequest, SearchResponse
 from api.security import public_access
@@ -37,5 +37,5 @@ async def search(body: SearchRequest, runtime: RuntimeDep, settings: SettingsDep
     try:
         result = await runtime.search(loaded, query, body.top_k or settings.top_k, filters)
     except QueryError as exc:
-        raise ApiError(422, "invalid_question", str(exc)) from None
+        raise query_error(exc) from None
     return result.to_dict()

@@ -17,7 +17,13 @@ from rag.types import Passage
 
 
 class QueryError(ValueError):
-    """A question the service cannot take as given; the message says why."""
+    """A question the service cannot take as given; the message says why. ``code``: "empty_question",
+    "question_too_long", "invalid_question" (a bad character) or "invalid_request" (another parameter);
+    the API answers with it (api/deps.query_error)."""
+
+    def __init__(self, message: str, code: str = "invalid_request"):
+        super().__init__(message)
+        self.code = code
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -39,17 +45,18 @@ def is_blank(text: str) -> bool:
     return re.search(not_blank_pattern(), text) is None
 
 
-def validate_query(query: str, max_chars: int) -> str:
+def validate_query(query: str, max_chars: int, subject: str = "the question") -> str:
     """The question, stripped; QueryError if it is empty (whitespace, control or format characters
     only), too long, or holds a lone UTF-16 surrogate (JSON allows "\\ud800"; the tokenizer raises on
-    it). Needs no model or index."""
+    it). ``subject`` names the question in the messages (the API passes its field). Needs no model or index."""
     if not isinstance(query, str) or is_blank(query):
-        raise QueryError("the question is empty; type a question, e.g. \"Waarom is de WOM ingetrokken?\"")
+        raise QueryError(f"{subject} is empty; type a question, e.g. \"Waarom is de WOM ingetrokken?\"",
+                         "empty_question")
     if len(query) > max_chars:
-        raise QueryError(f"the question is {len(query)} characters long; the limit is {max_chars}")
+        raise QueryError(f"{subject} is {len(query)} characters long; the limit is {max_chars}", "question_too_long")
     if (bad := _SURROGATE.search(query)) is not None:
-        raise QueryError(f"the question holds an invalid character at position {bad.start()} (a lone UTF-16 "
-                         f"surrogate, U+{ord(bad.group()):04X}); send the text as valid Unicode")
+        raise QueryError(f"{subject} holds an invalid character at position {bad.start()} (a lone UTF-16 "
+                         f"surrogate, U+{ord(bad.group()):04X}); send the text as valid Unicode", "invalid_question")
     return query.strip()
 
 
