@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.process_collector import ProcessCollector
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -87,6 +88,21 @@ def label(text: str | None, limit: int = 48) -> str:
     return ("_".join(words) or "other")[:limit]
 
 
+class _BatchCollector:
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+
+    def collect(self):
+        stats = getattr(self.encoder, "batch_stats", None)
+        embedded = CounterMetricFamily("vraagbaak_query_embeddings", "Query embeddings computed by the batcher "
+                                       "(VRAAGBAAK_QUERY_BATCH)", value=stats.total_processed if stats else 0)
+        batches = CounterMetricFamily("vraagbaak_query_embedding_batches", "Forward passes of the query batcher, "
+                                      "each over one or more waiting queries", value=stats.total_batches if stats else 0)
+        queued = GaugeMetricFamily("vraagbaak_query_embedding_queue", "Queries waiting for the model thread",
+                                   value=stats.queue_size if stats else 0)
+        return [embedded, batches, queued]
+
+
 class Metrics:
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
@@ -126,6 +142,15 @@ class Metrics:
         # Exported from the start, so dashboards and alerts see zeros rather than missing series.
         self.fallbacks.labels("none")
         self.llm_errors.labels("none")
+
+    def watch_query_batches(self, encoder) -> None:
+        """Export the query-embedding batcher's counters (embeddings/encoder.py ``batch_stats``), read at
+        scrape time: queries embedded, forward passes, and the queue. Embeddings per batch over time is
+        ``rate(vraagbaak_query_embeddings_total[5m]) / rate(vraagbaak_query_embedding_batches_total[5m])``."""
+        if getattr(self, "_batch_collector", None) is None:
+            self._batch_collector = _BatchCollector(encoder)
+            self.registry.register(self._batch_collector)
+        self._batch_collector.encoder = encoder  # a reload brings a new service, maybe a new encoder
 
     def record_answer(self, answer, seconds: float) -> None:
         """Counters implied by an engine Answer (rag.types.Answer). LLM latency and errors are

@@ -312,6 +312,7 @@ class Runtime:
         # waiting on it at shutdown must get its vector; the model thread dies with the process.
         if self.settings.query_batch > 1 and hasattr(service.encoder, "start_query_batching"):
             service.encoder.start_query_batching(self.settings.query_batch, self.settings.query_batch_threads)
+            self.metrics.watch_query_batches(service.encoder)
         self.load_error = None
         self.metrics.ready.set(1)
         self.metrics.documents.set(len(service.index.documents))

@@ -289,6 +289,9 @@ def test_metrics_expose_requests_latency_retrieval_and_answer_counters(api):
     assert value(r"vraagbaak_index_passages") > 0
     assert value(r'vraagbaak_answer_fallbacks_total\{reason="none"\}') == 0
     assert value(r'vraagbaak_llm_errors_total\{kind="none"\}') == 0
+    # the query batcher (VRAAGBAAK_QUERY_BATCH): embeddings and forward passes, embeddings ≥ passes
+    assert value(r"vraagbaak_query_embeddings_total") >= value(r"vraagbaak_query_embedding_batches_total") >= 1
+    assert value(r"vraagbaak_query_embedding_queue") >= 0
     for name in ("vraagbaak_llm_duration_seconds_count", "vraagbaak_answer_duration_seconds",
                  "vraagbaak_answers_total", "vraagbaak_unsupported_sentences_total",
                  "vraagbaak_http_requests_in_progress", "process_resident_memory_bytes"):
