@@ -396,7 +396,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _note("interrupted")
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
