@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vraagbaak",
         description="Vraagbaak: find the passages in Dutch government documents that answer a question, "
-                    "with citations. Questions may be Dutch or English.",
+                    "with citations. Questions may be in any language (nl, en, tr, ar, pl, uk, …).",
         epilog="Configuration comes from VRAAGBAAK_* environment variables (see README.md), e.g. "
                "VRAAGBAAK_INDEX_DIR, VRAAGBAAK_CORPUS_DIR, VRAAGBAAK_TOP_K. "
                "Run 'vraagbaak COMMAND --help' for the options of one command.",
@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
               instead of results and does not stop the batch; the exit status is then 2."""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("query", nargs="?", metavar="QUESTION", help="the question, in Dutch or English (quote it)")
+    s.add_argument("query", nargs="?", metavar="QUESTION",
+                   help="the question, in any language (nl, en, tr, ar, pl, uk, …; quote it)")
     s.add_argument("-k", "--top-k", type=_positive_int, metavar="K",
                    help="number of passages to return (default: VRAAGBAAK_TOP_K or 5)")
     s.add_argument("--json", action="store_true",
