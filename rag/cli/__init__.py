@@ -1,8 +1,9 @@
-"""The ``vraagbaak`` command: build the index and search it from a terminal or a script.
+"""The ``vraagbaak`` command: build the index, search it and answer from it, in a terminal or a script.
 
     vraagbaak index [--corpus DIR] [--force]
     vraagbaak search "Waarom is de WOM ingetrokken?" [--top-k 5] [--json] [--doc ID] [--from DATE] [--to DATE]
     vraagbaak search --queries-file questions.txt --json      # batch: one JSON line per question
+    vraagbaak ask "Waarom is de WOM ingetrokken?" [--mode M] [-k K] [--json] [-f FILE]   # rag/cli/ask.py
     vraagbaak serve [--host H] [--port P]                      # the HTTP API (api/), docs at /docs
 
 Errors are one line on stderr and an exit status, never a traceback: 2 for bad input (a question,
@@ -78,8 +79,8 @@ def _wrap(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vraagbaak",
-        description="Vraagbaak: find the passages in Dutch government documents that answer a question, "
-                    "with citations. Questions may be in any language (nl, en, tr, ar, pl, uk, …).",
+        description="Vraagbaak: answer questions from Dutch government documents, or find the passages that "
+                    "answer them, with citations. Questions may be in any language (nl, en, tr, ar, pl, uk, …).",
         epilog="Configuration comes from VRAAGBAAK_* environment variables (see README.md), e.g. "
                "VRAAGBAAK_INDEX_DIR, VRAAGBAAK_CORPUS_DIR, VRAAGBAAK_TOP_K. "
                "Run 'vraagbaak COMMAND --help' for the options of one command.",
@@ -141,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--full", action="store_true",
                    help=f"print whole passages and their footnotes (default: the first ~{PREVIEW_CHARS} characters)")
     s.set_defaults(func=cmd_search)
+
+    from rag.cli.ask import add_parser as add_ask_parser  # here, not at the top: rag.cli.ask imports this module
+
+    add_ask_parser(sub)
 
     v = sub.add_parser(
         "serve",
