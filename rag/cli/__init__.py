@@ -76,8 +76,15 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=min(shutil.get_terminal_size((80, 24)).columns, 80) - 2)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse keeping the errors contract above: one line on stderr, exit status 2 (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(  # its subcommands' parsers are _Parser too (argparse's default parser_class)
         prog="vraagbaak",
         description="Vraagbaak: answer questions from Dutch government documents, or find the passages that "
                     "answer them, with citations. Questions may be in any language (nl, en, tr, ar, pl, uk, …).",
