@@ -23,7 +23,6 @@ import contextlib
 import json
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,45 +34,13 @@ from api.errors import stream_error
 from api.observability import Metrics
 from api.schemas import AskRequest, AskResponse
 from api.security import public_access
+from rag.answer.payload import ask_payload, citations
 from rag.service import QueryError
 
 log = logging.getLogger("vraagbaak.api")
 router = APIRouter(tags=["answers"], dependencies=[Depends(public_access)])
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def passage_dict(passage: Any) -> dict:
-    return passage.to_dict() if hasattr(passage, "to_dict") else dict(passage)
-
-
-def citations(passages, related: bool = False) -> list[dict]:
-    """Numbered sources: item n is the passage the answer's [n] markers point to. ``related``: the
-    answer abstained, so these are the closest passages, shown as related and not as the answer."""
-    return [{"n": n, **passage_dict(p), "related": related} for n, p in enumerate(passages or (), start=1)]
-
-
-def ask_payload(answer) -> dict:
-    """The /v1/ask response for an engine Answer (rag.types.Answer), with a new answer_id."""
-    return {
-        "answer_id": uuid.uuid4().hex,
-        "question": answer.question,
-        "answer": answer.text,
-        "citations": citations(answer.passages, related=bool(answer.abstained)),
-        "mode_used": answer.mode_used,
-        "abstained": bool(answer.abstained),
-        "grounded": bool(answer.grounded),
-        "unsupported_sentences": list(answer.unsupported_sentences or ()),
-        "sentences": [{"text": s.text, "citations": list(s.citations), "supported": bool(s.supported),
-                       "score": round(float(s.score), 4), "reasons": list(s.reasons),
-                       "how": getattr(s, "how", None), "source": getattr(s, "source", None)}
-                      for s in answer.sentences or ()],
-        "fallback_reason": answer.fallback_reason,
-        "language": answer.language,
-        "referral": answer.referral.to_dict() if getattr(answer, "referral", None) else None,
-        "llm": {"model": answer.llm_model, "error": answer.llm_error},
-        "took_ms": round(float(answer.took_ms), 1),
-    }
 
 
 def interrupted(answer) -> str | None:

@@ -101,7 +101,8 @@ class SearchFilters(Strict):
 
 
 class SearchRequest(Strict):
-    query: str = Field(description="The question, Dutch or English; not blank, at most VRAAGBAAK_MAX_QUERY_CHARS",
+    query: str = Field(description="The question, in any language (nl, en, tr, ar, pl, uk, …); not blank, "
+                                   "at most VRAAGBAAK_MAX_QUERY_CHARS",
                        examples=["Waarom is de WOM ingetrokken?"], json_schema_extra=QUESTION_SCHEMA)
     top_k: StrictInt | None = Field(None, ge=1, le=50, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
     filters: SearchFilters | None = None

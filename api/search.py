@@ -16,8 +16,8 @@ router = APIRouter(tags=["search"], dependencies=[Depends(public_access)])
 
 @router.post("/v1/search", response_model=SearchResponse, responses=ERRORS, summary="Search passages")
 async def search(body: SearchRequest, runtime: RuntimeDep, settings: SettingsDep) -> dict:
-    """Ranked passages for a question (Dutch or English), each with its citation. Retrieval runs in a
-    worker thread, at most ``VRAAGBAAK_MAX_CONCURRENCY`` at once."""
+    """Ranked passages for a question (in any language: nl, en, tr, ar, pl, uk, …), each with its
+    citation. Retrieval runs in a worker thread, at most ``VRAAGBAAK_MAX_CONCURRENCY`` at once."""
     query = check_question(body.query, settings, "query")
     loaded = runtime.require()
     filters = None

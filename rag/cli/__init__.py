@@ -1,8 +1,9 @@
-"""The ``vraagbaak`` command: build the index and search it from a terminal or a script.
+"""The ``vraagbaak`` command: build the index, search it and answer from it, in a terminal or a script.
 
     vraagbaak index [--corpus DIR] [--force]
     vraagbaak search "Waarom is de WOM ingetrokken?" [--top-k 5] [--json] [--doc ID] [--from DATE] [--to DATE]
     vraagbaak search --queries-file questions.txt --json      # batch: one JSON line per question
+    vraagbaak ask "Waarom is de WOM ingetrokken?" [--mode M] [-k K] [--json] [-f FILE]   # rag/cli/ask.py
     vraagbaak serve [--host H] [--port P]                      # the HTTP API (api/), docs at /docs
 
 Errors are one line on stderr and an exit status, never a traceback: 2 for bad input (a question,
@@ -75,11 +76,18 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=min(shutil.get_terminal_size((80, 24)).columns, 80) - 2)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse keeping the errors contract above: one line on stderr, exit status 2 (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(  # its subcommands' parsers are _Parser too (argparse's default parser_class)
         prog="vraagbaak",
-        description="Vraagbaak: find the passages in Dutch government documents that answer a question, "
-                    "with citations. Questions may be Dutch or English.",
+        description="Vraagbaak: answer questions from Dutch government documents, or find the passages that "
+                    "answer them, with citations. Questions may be in any language (nl, en, tr, ar, pl, uk, …).",
         epilog="Configuration comes from VRAAGBAAK_* environment variables (see README.md), e.g. "
                "VRAAGBAAK_INDEX_DIR, VRAAGBAAK_CORPUS_DIR, VRAAGBAAK_TOP_K. "
                "Run 'vraagbaak COMMAND --help' for the options of one command.",
@@ -123,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
               instead of results and does not stop the batch; the exit status is then 2."""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    s.add_argument("query", nargs="?", metavar="QUESTION", help="the question, in Dutch or English (quote it)")
+    s.add_argument("query", nargs="?", metavar="QUESTION",
+                   help="the question, in any language (nl, en, tr, ar, pl, uk, …; quote it)")
     s.add_argument("-k", "--top-k", type=_positive_int, metavar="K",
                    help="number of passages to return (default: VRAAGBAAK_TOP_K or 5)")
     s.add_argument("--json", action="store_true",
@@ -140,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--full", action="store_true",
                    help=f"print whole passages and their footnotes (default: the first ~{PREVIEW_CHARS} characters)")
     s.set_defaults(func=cmd_search)
+
+    from rag.cli.ask import add_parser as add_ask_parser  # here, not at the top: rag.cli.ask imports this module
+
+    add_ask_parser(sub)
 
     v = sub.add_parser(
         "serve",
@@ -396,7 +409,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _note("interrupted")
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
