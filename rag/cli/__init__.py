@@ -26,12 +26,10 @@ for _name, _value in (
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import textwrap  # noqa: E402
 import warnings  # noqa: E402
-from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -56,20 +54,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
 def _iso_date(text: str) -> str:
-    """YYYY, YYYY-MM or YYYY-MM-DD, checked to be a real date."""
-    m = _DATE.match(text.strip())
+    """YYYY, YYYY-MM or YYYY-MM-DD, checked to be a real date (the API's rule: rag.search.stores.base)."""
+    from rag.search.stores.base import check_date  # imported here: --help stays fast
+
     try:
-        if not m:
-            raise ValueError
-        year, month, day = int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)
-        date(year, month, day)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD") from None
-    return text.strip()
+        return check_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _wrap(text: str) -> str:
