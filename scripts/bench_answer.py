@@ -27,7 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.metrics import percentile as pct  # noqa: E402
-from rag.answer.engine import AnswerEngine, _Collected  # noqa: E402
+from rag.answer.engine import AnswerEngine  # noqa: E402
+from rag.answer.verify import Collected  # noqa: E402
 from rag.answer.sentences import drop_cut_off  # noqa: E402
 from rag.config import PROJECT_ROOT  # noqa: E402
 from rag.answer.llm import LLMClient, LLMError  # noqa: E402
@@ -64,7 +65,7 @@ async def generative(engine: AnswerEngine, rows: list[dict]) -> None:
             print(f"{r['id']} abstained before the LLM (P(answerable) {ctx.decision.probability:.3f})")
             continue
         prompt = engine._prompt(ctx, None)
-        got, error, model, note = _Collected(), None, None, ""
+        got, error, model, note = Collected(), None, None, ""
         t0 = time.perf_counter()
         try:
             reply = await engine.llm.chat(prompt.messages)

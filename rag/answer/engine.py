@@ -34,7 +34,7 @@ import functools
 import logging
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
 import numpy as np
@@ -48,7 +48,7 @@ from rag.config import Settings
 from rag.service import QueryError, Vraagbaak
 from rag.types import Answer, Passage, SentenceCheck
 from rag.answer.facts import CorpusLexicon
-from rag.answer.verify import Source, Verification, Verifier, source_sentences
+from rag.answer.verify import Collected, Source, Verifier, source_sentences
 
 log = logging.getLogger("vraagbaak.answer")
 
@@ -80,37 +80,6 @@ class _Context:
     started: float
     decision: answerable.Decision | None = None
     previous: frozenset = frozenset()  # normalised sentences of the previous answer (not to repeat)
-
-
-@dataclass
-class _Collected:
-    """Verification results gathered over a streamed reply."""
-
-    kept: list[SentenceCheck] = field(default_factory=list)
-    checks: list[SentenceCheck] = field(default_factory=list)
-    unsupported: list[str] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)
-    invalid: list[int] = field(default_factory=list)
-    repaired: int = 0
-    seen: set = field(default_factory=set)
-
-    def add(self, v: Verification) -> list[SentenceCheck]:
-        new = []
-        for c in v.checks:
-            key = c.text.lower()
-            if key in self.seen:
-                continue  # a model repeating itself
-            self.seen.add(key)
-            self.checks.append(c)
-            if c.supported:
-                self.kept.append(c)
-                new.append(c)
-            else:
-                self.unsupported.append(c.text)
-        self.refusals += v.refusals
-        self.invalid += v.invalid_citations
-        self.repaired += v.repaired
-        return new
 
 
 _LEXICONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -301,7 +270,7 @@ class AnswerEngine:
         # The rule depends on the language the model actually wrote (small models slip into Dutch).
         return detect_language(reply, fallback=ctx.language)
 
-    async def _settle(self, ctx: _Context, got: _Collected, model: str | None, error: LLMError | None,
+    async def _settle(self, ctx: _Context, got: Collected, model: str | None, error: LLMError | None,
                       mode: str) -> Answer:
         """The final answer once the reply is in: generative if anything survived verification,
         else an abstention (a believable refusal) or the extractive fallback."""
@@ -329,7 +298,7 @@ class AnswerEngine:
 
     async def _generate(self, ctx: _Context, mode: str, history: list[dict] | None) -> Answer:
         prompt = self._prompt(ctx, history)
-        got = _Collected()
+        got = Collected()
         model = self.llm.model or None
         try:
             reply = await self.llm.chat(prompt.messages)
@@ -395,7 +364,7 @@ class AnswerEngine:
 
     async def _generate_stream(self, ctx: _Context, mode: str, history: list[dict] | None) -> AsyncIterator[AnswerEvent]:
         prompt = self._prompt(ctx, history)
-        got = _Collected()
+        got = Collected()
         emitted: list[str] = []
         buffer = ""
         error: LLMError | None = None

@@ -129,6 +129,38 @@ class Verification:
 
 
 @dataclass
+class Collected:
+    """Verification results gathered over a streamed reply, one verified piece at a time (the engine's
+    generative stream): kept sentences, all checks, and what was dropped, refused or repaired."""
+
+    kept: list[SentenceCheck] = field(default_factory=list)
+    checks: list[SentenceCheck] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    invalid: list[int] = field(default_factory=list)
+    repaired: int = 0
+    seen: set = field(default_factory=set)
+
+    def add(self, v: Verification) -> list[SentenceCheck]:
+        new = []
+        for c in v.checks:
+            key = c.text.lower()
+            if key in self.seen:
+                continue  # a model repeating itself
+            self.seen.add(key)
+            self.checks.append(c)
+            if c.supported:
+                self.kept.append(c)
+                new.append(c)
+            else:
+                self.unsupported.append(c.text)
+        self.refusals += v.refusals
+        self.invalid += v.invalid_citations
+        self.repaired += v.repaired
+        return new
+
+
+@dataclass
 class _Scores:
     overlap: float
     cos: float
