@@ -46,7 +46,7 @@ from rag.answer.prompt import build_prompt, condense, count_tokens, truncate_to_
 from rag.answer.sentences import complete_sentences, drop_cut_off, parse_markers, render, sentence_deltas, split_spans
 from rag.config import Settings
 from rag.service import QueryError, Vraagbaak
-from rag.types import Answer, Passage, SentenceCheck
+from rag.types import Answer, Passage
 from rag.answer.facts import CorpusLexicon
 from rag.answer.verify import Collected, Source, Verifier, source_sentences
 
