@@ -63,7 +63,8 @@ def test_batch_gives_one_json_line_per_question_in_order(run_cli, tmp_path):
 
 def test_batch_bad_lines_give_error_objects_in_place(run_cli):
     """Blank and too-long lines are answered with an error object each; no model needed for that."""
-    proc = run_cli("search", "--queries-file", "-", "--json", stdin="   \n" + "x" * 2500 + "\n\n")
+    # --questions-file: ask's spelling, accepted by search too
+    proc = run_cli("search", "--questions-file", "-", "--json", stdin="   \n" + "x" * 2500 + "\n\n")
     assert proc.returncode == 2
     objects = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["line"] for o in objects] == [1, 2, 3]

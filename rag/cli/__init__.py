@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "undated documents are left out when a date filter is given")
     s.add_argument("--to", type=_iso_date, metavar="DATE", dest="date_to",
                    help="only documents dated on or before DATE")
-    s.add_argument("-f", "--queries-file", metavar="FILE",
+    s.add_argument("-f", "--queries-file", "--questions-file", metavar="FILE", dest="queries_file",
                    help="batch mode: read one question per line from FILE ('-' for stdin)")
     s.add_argument("--full", action="store_true",
                    help=f"print whole passages and their footnotes (default: the first ~{PREVIEW_CHARS} characters)")
@@ -195,6 +195,24 @@ def _open_service(settings):
         _note(f"no index in {open_store(settings)} yet: building it from {settings.corpus_dir} first "
               "(the first build embeds every passage: a few minutes on a CPU)")
     return Vraagbaak.open(settings, build_if_missing=True)
+
+
+def _question_lines(name: str, max_chars: int) -> list[tuple[int, str, str | None, str | None]]:
+    """(line number, line, the question as the service takes it or None, why not or None) for each line of
+    a batch file ('-': stdin), by rag.service.validate_query's rules, without the model. InputError when
+    the file holds no questions."""
+    from rag.service import QueryError, validate_query
+
+    lines = _read_queries(name)
+    if not lines:
+        raise InputError(f"{name} holds no questions (one question per line)")
+    batch = []
+    for n, line in enumerate(lines, start=1):
+        try:
+            batch.append((n, line, validate_query(line, max_chars), None))
+        except QueryError as exc:
+            batch.append((n, line, None, str(exc)))
+    return batch
 
 
 def _read_queries(name: str) -> list[str]:
@@ -283,7 +301,7 @@ def cmd_index(args) -> int:
 
 def cmd_search(args) -> int:
     from rag.search.retrieve import range_is_empty
-    from rag.service import QueryError, validate_query
+    from rag.service import validate_query
 
     settings = _settings()
     # Everything that can be checked without the model is checked before it loads.
@@ -292,15 +310,7 @@ def cmd_search(args) -> int:
     if args.queries_file is not None:
         if args.query is not None:
             raise InputError("give a QUESTION or --queries-file, not both")
-        lines = _read_queries(args.queries_file)
-        if not lines:
-            raise InputError(f"{args.queries_file} holds no questions (one question per line)")
-        batch = []
-        for n, line in enumerate(lines, start=1):
-            try:
-                batch.append((n, line, validate_query(line, settings.max_query_chars), None))
-            except QueryError as exc:
-                batch.append((n, line, None, str(exc)))
+        batch = _question_lines(args.queries_file, settings.max_query_chars)
     else:
         if args.query is None:
             raise InputError('give a question, e.g. vraagbaak search "Waarom is de WOM ingetrokken?" '

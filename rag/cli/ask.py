@@ -16,7 +16,7 @@ import shutil
 import sys
 import textwrap
 
-from rag.cli import (EXIT_OK, EXIT_USAGE, InputError, _dumps, _note, _open_service, _preview, _read_queries,
+from rag.cli import (EXIT_OK, EXIT_USAGE, InputError, _dumps, _note, _open_service, _preview, _question_lines,
                      _settings, _wrap)
 
 # What POST /v1/ask accepts (api/schemas.AskRequest; rag/answer/engine.MODES): kept here so that
@@ -75,7 +75,7 @@ def add_parser(sub) -> None:
                    help=f"passages given to the answer, 1 to {MAX_TOP_K} (default: VRAAGBAAK_TOP_K or 5)")
     a.add_argument("--json", action="store_true",
                    help="print /v1/ask's JSON response (batch: one object per line)")
-    a.add_argument("-f", "--questions-file", metavar="FILE",
+    a.add_argument("-f", "--questions-file", "--queries-file", metavar="FILE", dest="questions_file",
                    help="batch mode: read one question per line from FILE ('-' for stdin)")
     a.set_defaults(func=cmd_ask)
 
@@ -142,7 +142,7 @@ def fallback_note(payload: dict, mode: str) -> str | None:
 def _questions(args, settings) -> list[tuple[int, str, str | None]]:
     """(line number, question, error) for each question, checked without the model: the service's
     rules (empty, too long, a lone surrogate) raise QueryError for a single question (exit 2)."""
-    from rag.service import QueryError, validate_query
+    from rag.service import validate_query
 
     if args.questions_file is None:
         if args.question is None:
@@ -151,17 +151,7 @@ def _questions(args, settings) -> list[tuple[int, str, str | None]]:
         return [(1, args.question, None)]
     if args.question is not None:
         raise InputError("give a QUESTION or --questions-file, not both")
-    lines = _read_queries(args.questions_file)
-    if not lines:
-        raise InputError(f"{args.questions_file} holds no questions (one question per line)")
-    batch = []
-    for n, line in enumerate(lines, start=1):
-        try:
-            validate_query(line, settings.max_query_chars)
-            batch.append((n, line, None))
-        except QueryError as exc:
-            batch.append((n, line, str(exc)))
-    return batch
+    return [(n, line, error) for n, line, _, error in _question_lines(args.questions_file, settings.max_query_chars)]
 
 
 async def _answer_all(engine, batch, args, top_k: int, single: bool) -> int:
