@@ -202,20 +202,29 @@
     }
   }
 
+  /* Only spaces, control or invisible characters: what the server calls an empty question. */
+  function isBlank(text) { return !/[^\s\p{Cc}\p{Cf}]/u.test(text); }
+
   function onSubmit(event) {
     event.preventDefault();
     var question = $("vraag").value.trim();
-    if (!question) { setFieldError(t("empty-question")); $("vraag").focus(); return; }
+    if (isBlank(question)) {
+      // The answer on screen belongs to the previous question, not to this empty one: it goes.
+      startOver(null, "idle");
+      setFieldError(t("empty-question"));
+      $("vraag").focus();
+      return;
+    }
     if (question.length > MAX_QUESTION) { setFieldError(t("too-long", { max: MAX_QUESTION })); $("vraag").focus(); return; }
     ask(question);
   }
 
-  function ask(question) {
-    setFieldError(null);
+  /* Forget the answer on screen (stopping one still coming in) and show ``phase``: "searching" for
+     ``question``, or "idle", the page as it was before any question. */
+  function startOver(question, phase) {
     if (state.controller) state.controller.abort();
-    var controller = new AbortController();
-    state.controller = controller;
-    state.question = question;
+    state.controller = null;
+    state.question = question || "";
     state.text = "";
     state.citations = [];
     state.answer = null;
@@ -224,12 +233,19 @@
     state.feedbackSent = false;
     state.revealed = false;
     state.scrolledToAnswer = false;
-    state.phase = "searching";
-    $("examples").hidden = true;
+    state.phase = phase;
+    $("examples").hidden = phase !== "idle";
+    $("ask-button").disabled = phase !== "idle";
     resetFeedback();
     renderStatus();
     renderResult();
-    $("ask-button").disabled = true;
+  }
+
+  function ask(question) {
+    setFieldError(null);
+    startOver(question, "searching");
+    var controller = new AbortController();
+    state.controller = controller;
 
     fetch("/v1/ask", {
       method: "POST",
@@ -470,6 +486,8 @@
     if (state.phase === "idle" || (state.phase === "error" && !state.text)) {
       result.hidden = true;
       result.removeAttribute("data-state");
+      // Nothing of an earlier answer stays behind, not even hidden.
+      ["asked", "answer", "answer-note", "quotes", "sources", "other-sources"].forEach(function (id) { clear($(id)); });
       return;
     }
     result.hidden = false;

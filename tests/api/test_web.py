@@ -428,6 +428,36 @@ def test_empty_question_and_errors_are_explained(laptop):
     assert page.locator("#vraag-error").is_hidden()
 
 
+def test_an_empty_question_clears_the_previous_answer_and_sends_nothing(laptop):
+    """Enter on an empty or blank field after an answer: the old answer, its sources and its status
+    line go (they answered another question), the field says to type a question first in the page's
+    language, and nothing is sent."""
+    page = laptop.page
+    page.goto("/?lang=tr")
+    ask_in_page(page, QUESTION)
+    assert page.locator("#result").is_visible() and page.locator("#sources > li").count() > 0
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/v1/ask" in r.url else None)
+
+    page.fill("#vraag", "  \n\t ")
+    page.press("#vraag", "Enter")
+    assert page.inner_text("#vraag-error").endswith("Lütfen önce sorunuzu yazın.")
+    assert page.get_attribute("#vraag", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "vraag"
+    assert page.locator("#result").is_hidden() and page.get_attribute("#result", "data-state") is None
+    assert page.locator("#sources > li, #other-sources > li").count() == 0
+    assert page.text_content("#answer") == "" and page.text_content("#status") == ""
+    assert page.locator("#error").is_hidden() and page.locator("#examples").is_visible()
+
+    # The button does the same, and invisible characters only are empty too (as the server has it).
+    page.fill("#vraag", "\u200b\u00a0")
+    page.click("#ask-button")
+    assert page.inner_text("#vraag-error").endswith("Lütfen önce sorunuzu yazın.")
+    assert page.locator("#result").is_hidden()
+    page.wait_for_timeout(300)
+    assert sent == []
+
+
 # ---------------------------------------------------------------- feedback
 
 
