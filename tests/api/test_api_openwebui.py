@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.chat_sources import LABEL_MAX, short_label
@@ -194,7 +195,13 @@ def test_recorded_tasks_answered_as_recorded(api, name):
 
 @pytest.mark.parametrize("question, words", [
     ("Waarom is het overleg met minderhedenorganisaties gestopt? " * 40, "Uw vraag is te lang"),
-    ("Why was the consultation with minority organisations stopped? " * 40, "Your question is too long")])
+    ("Why was the consultation with minority organisations stopped? " * 40, "Your question is too long"),
+    ("Azınlık örgütleriyle yapılan istişare neden durduruldu? " * 40, "Sorunuz çok uzun"),
+    ("لماذا توقف التشاور مع منظمات الأقليات؟ " * 60, "سؤالك طويل جداً"),
+    ("Dlaczego przerwano konsultacje z organizacjami mniejszości? " * 40, "Twoje pytanie jest za długie"),
+    ("Чому припинили консультації з організаціями меншин? " * 45, "Ваше запитання задовге"),
+    ("Warum wurde die Beratung mit Minderheitenorganisationen beendet? " * 40, "Your question is too long"),
+    ("WOM? IND? UWV? " * 150, "Your question is too long")])  # no language to tell: English
 def test_too_long_question_in_the_askers_language(api, question, words):
     response = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
         {"role": "user", "content": question}]})
@@ -202,6 +209,75 @@ def test_too_long_question_in_the_askers_language(api, question, words):
     error = response.json()["error"]
     assert error["code"] == "question_too_long" and error["message"].startswith(words)
     assert "messages[-1]" not in error["message"] and str(len(question)) in error["message"]
+
+
+def chat_error(api, messages: list[dict], status: int, code: str, model: str = "vraagbaak") -> str:
+    """The message of a refused chat request (sent as ASCII JSON, so "\\udfff" can be in it)."""
+    response = api.post("/v1/chat/completions", content=json.dumps({"model": model, "messages": messages}).encode(),
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code, error  # the code is for programs and stays the same in any language
+    return error["message"]
+
+
+TURKISH = "Hollanda'da çocuk parası ne zaman ödenir?"
+UKRAINIAN = "Чому відкликали закон про консультації з меншинами?"
+
+
+def test_chat_errors_are_in_the_language_of_the_askers_last_message(api):
+    user = lambda text: {"role": "user", "content": text}  # noqa: E731
+    # A character that is not text (a lone surrogate) in a Polish question; in a question without
+    # words (a name, an acronym), English.
+    assert chat_error(api, [user("Dlaczego wycofano ustawę o mniejszościach? \udfff")], 422,
+                      "invalid_question").startswith("Pytanie zawiera znak, który nie jest prawidłowym tekstem.")
+    assert chat_error(api, [user("WOM? \udfff")], 422, "invalid_question").startswith("The question holds")
+    # The conversation must end with the question: the asker's last message has the language.
+    assert chat_error(api, [user(UKRAINIAN), {"role": "assistant", "content": "Відповідь."}], 422, "invalid_request") \
+        == "Останнє повідомлення має бути вашим запитанням. Поставте його в новому повідомленні."
+    message = chat_error(api, [user("لماذا سُحب قانون التشاور مع الأقليات؟")], 404, "model_not_found", model="gpt-4o")
+    assert message.startswith("لا يوجد نموذج باسم ‘gpt-4o’") and "vraagbaak-extractive" in message
+    # An empty message has no language of its own: the asker's earlier one has ...
+    assert chat_error(api, [user(TURKISH), {"role": "assistant", "content": "Yanıt."}, user(" \n")], 422,
+                      "empty_question").startswith("Lütfen önce bir soru yazın")
+    # ... and in a new chat it is said in Dutch, the documents' language, and in English.
+    assert chat_error(api, [user("\u200b")], 422, "empty_question") == (
+        "Typ eerst een vraag, bijvoorbeeld: “Waarom is de WOM ingetrokken?” / "
+        "Please type a question first, for example: “Why was the WOM withdrawn?”")
+
+
+def test_not_ready_in_the_askers_language(api_server, tmp_path):
+    """A server that cannot load (no corpus): 503 not_ready, told in the asker's language."""
+    url = api_server(preload=False, corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "index")
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for question, words in ((UKRAINIAN, "Vraagbaak ще запускається."), (TURKISH, "Vraagbaak hâlâ başlatılıyor."),
+                                ("Waarom is de WOM ingetrokken?", "Vraagbaak is nog aan het opstarten.")):
+            assert chat_error(client, [{"role": "user", "content": question}], 503, "not_ready").startswith(words)
+
+
+def test_stream_errors_and_the_fallback_notice_in_the_askers_language():
+    from api.chat_text import say
+    from api.openai_compat import _stream_error
+
+    error = json.loads(_stream_error("llm_interrupted", TURKISH).decode()[len("data: "):])["error"]
+    assert error["code"] == "llm_interrupted" and error["message"].startswith("Yanıt yarıda kesildi")
+    error = json.loads(_stream_error("internal", "متى؟").decode()[len("data: "):])["error"]
+    assert error["code"] == "internal" and error["message"] == "حدث خطأ أثناء إعداد الإجابة. يُرجى المحاولة لاحقاً."
+    assert say("extractive_notice", "pl").startswith("Uwaga: model językowy był niedostępny")
+    assert say("extractive_notice", "de") == say("extractive_notice", "en")
+
+
+def test_every_chat_text_is_in_the_six_languages():
+    from string import Formatter
+
+    from api.chat_text import _TEXT, LANGUAGES
+
+    for key, texts in _TEXT.items():
+        assert tuple(texts) == LANGUAGES, key
+        fields = {language: sorted(f for _, f, _, _ in Formatter().parse(text) if f)
+                  for language, text in texts.items()}
+        assert all(f == fields["nl"] for f in fields.values()), (key, fields)
+        assert len(set(texts.values())) == len(LANGUAGES), key  # none left untranslated
 
 
 def test_generative_asked_for_but_extractive_says_so(api):
