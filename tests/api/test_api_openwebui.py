@@ -114,10 +114,36 @@ def test_stream_has_a_source_event_per_citation(api):
         assert "url" not in data["source"]  # the manifest has no URLs yet
     text, _, footer = content.partition("\n\nBronnen:\n")
     assert {int(n) for n in MARKER.findall(text)} <= set(range(1, len(citations) + 1))
-    # "\[n]": Open WebUI's citation tokenizer needs "[" + digit, so the footer's numbers make no more chips.
-    assert footer and not re.search(r"(?<!\\)\[\d", footer) and re.match(r"\\\[\d+\] ", footer)
+    # "- n: label": no "[" + digit, which Open WebUI's citation tokenizer would make more chips of.
+    lines = footer.splitlines()
+    assert lines and all(re.match(r"- \d+: \S", line) for line in lines) and not re.search(r"\[\d|\\", footer)
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
     assert len({e["data"]["metadata"][0]["name"] for e in events}) == len(events)  # labels tell them apart
+
+
+def test_the_sources_footer_reads_the_same_as_markdown_and_as_plain_text():
+    """The footer's numbers are what the answer's [n] point to, as plain text (no Markdown escape to
+    show) and rendered as Markdown: a bullet list keeps them ("1." items would be renumbered 1, 2, 3 by
+    any CommonMark renderer when the answer cites [1] and [3]), and has no "[" + digit for Open WebUI."""
+    from types import SimpleNamespace
+
+    from api.chat_sources import sources_footer, strip_footer
+
+    markdown_it = pytest.importorskip("markdown_it")
+    passages = [SimpleNamespace(citation=SimpleNamespace(label=label)) for label in (
+        "Kamerstuk 32 824, nr. 445", "Kamerbrief 5 maart 2013, Aanleiding", "Kamerstuk 32 824, nr. 451, vraag 57")]
+    answer = SimpleNamespace(text="Het overleg is gestopt. [1] De wet is ingetrokken. [3]", passages=passages,
+                             abstained=False, language="nl", referral=None)
+    footer = sources_footer(answer)
+    assert footer.splitlines() == ["", "", "Bronnen:", "- 1: Kamerstuk 32 824, nr. 445",
+                                   "- 3: Kamerstuk 32 824, nr. 451, vraag 57"]
+    html = markdown_it.MarkdownIt("commonmark").render(answer.text + footer)
+    assert html.endswith("<p>Bronnen:</p>\n<ul>\n<li>1: Kamerstuk 32 824, nr. 445</li>\n"
+                         "<li>3: Kamerstuk 32 824, nr. 451, vraag 57</li>\n</ul>\n"), html
+    assert not re.search(r"\[\d", footer)
+    # Taken off again when the reply comes back as history, and so is the earlier "\\[n]" form.
+    assert strip_footer(answer.text + footer) == answer.text
+    assert strip_footer(answer.text + "\n\nBronnen:\n\\[1] Kamerstuk 32 824, nr. 445\n\\[3] x") == answer.text
 
 
 def test_plain_reply_carries_the_sources_as_open_webui_keeps_them(api):
