@@ -28,11 +28,15 @@ _FOOTER_HEAD = {"nl": "Bronnen:", "en": "Sources:", "tr": "Kaynaklar:", "ar": "�
 # An abstention lists the closest passages as related ones (its notice promises them "below").
 _RELATED_HEAD = {"nl": "Verwante passages:", "en": "Related passages:", "tr": "İlgili pasajlar:",
                  "ar": "مقاطع ذات صلة:", "pl": "Powiązane fragmenty:", "uk": "Пов'язані уривки:"}
-# "\[n]": a Markdown escape, so Open WebUI's citation extension (which tokenizes any "[digit")
-# does not turn the footer's own numbers into more chips; Markdown UIs show "[n]".
-_FOOTER_LINE = "\\[{n}] {label}"
+# "- n: label", a Markdown bullet list that reads the same as plain text. Not "[n]": Open WebUI's
+# citation extension (src/lib/utils/marked/citation-extension.ts) makes a source chip of any "[" + digit,
+# so every line would repeat its label in a chip; its Markdown escape "\[n]" shows the backslash in a
+# plain-text client. Not "n." items either: Markdown renumbers a list (the cited [1] and [3] would show as
+# 1 and 2), and a list starting at 3 runs on into the head's line.
+_FOOTER_LINE = "- {n}: {label}"
+# The footer as it is now, or as it was ("\[n] label"), in an assistant turn sent back as history.
 _FOOTER = re.compile(r"\n\n(?:" + "|".join(re.escape(h) for h in (*_FOOTER_HEAD.values(), *_RELATED_HEAD.values()))
-                     + r")\n(?:\\?\[\d+\][^\n]*(?:\n|$))+\s*$")
+                     + r")\n(?:(?:- \d+: |\\?\[\d+\])[^\n]*(?:\n|$))+\s*$")
 _MARKER = re.compile(r"\[(\d+)\]")
 _KAMERSTUK = re.compile(r"^Kamerstuk\s+(\d[\d ]*\d|\d+),\s*nr\.\s*(\d+)$")
 _NUMBERED_HEAD = re.compile(r"^\s*(?:\d+[.)]?|[IVX]+\.)\s+")
@@ -162,7 +166,7 @@ def strip_footer(text: str) -> str:
 
 
 def sources_footer(answer) -> str:
-    """"\\n\\nBronnen:\\n\\[1] citation …" for the sources the text cites (in number order), or "";
+    """"\\n\\nBronnen:\\n- 1: citation …" for the sources the text cites (in number order), or "";
     for an abstention, every passage under "Verwante passages:" (in the referral's language)."""
     passages = answer.passages or ()
     if answer.abstained:

@@ -27,6 +27,7 @@ from api.chat_sources import cited_numbers, document_name, section_topic, strip_
 from api.chat_text import asker_language, notices
 
 REMEMBERED = 256  # answers kept for their tasks; Open WebUI asks within seconds of the answer
+TASK_LANGUAGES = ("nl", "en")  # the tasks' words (tags, follow-ups) exist in these; Dutch when none can be told
 _TASK_HEAD = re.compile(r"^\s*###\s*Task:", re.I)
 _JSON_KEY = re.compile(r'"(title|tags|follow_ups|queries|text|prompt)"\s*:')
 _KIND = {"title": "title", "tags": "tags", "follow_ups": "follow_ups", "queries": "queries",
@@ -105,7 +106,8 @@ class RecentAnswers:
         passages = answer.passages or ()
         cited = tuple(passages[n - 1] for n in cited_numbers(answer.text, len(passages)))
         key = (_norm(question), _answer_key(answer.text))
-        self._items[key] = Remembered(question, answer.language or asker_language(question), cited)
+        self._items[key] = Remembered(question, answer.language or asker_language(question, TASK_LANGUAGES, "nl"),
+                                      cited)
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
@@ -201,7 +203,7 @@ def make_follow_ups(found: Remembered | None, catalogue, limit: int = 3) -> list
 def reply(task: Task, memory: RecentAnswers, catalogue) -> str:
     """The reply text for ``task``: the JSON object its prompt asks for (an emoji for the emoji task)."""
     question, answer = task.last("user"), task.last("assistant")
-    language = asker_language(question)
+    language = asker_language(question, TASK_LANGUAGES, "nl")
     if task.kind == "title":
         return json.dumps({"title": make_title(question)}, ensure_ascii=False)
     if task.kind == "emoji":

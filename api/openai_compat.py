@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from api import chat_tasks
 from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text, interrupted
 from api.chat_sources import owui_sources, sources_footer, strip_footer
-from api.chat_text import asker_language, has_text, notices, say
+from api.chat_text import ChatRefusal, asker_language, for_chat, notices, say, text_for
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError, stream_error
 from api.schemas import CitationOut, ErrorResponse, LlmInfo, ReferralOut
@@ -183,22 +183,15 @@ def assistant_turn(text: str) -> str:
 def last_user_text(request: ChatCompletionRequest) -> str:
     last = request.messages[-1]
     if last.role != "user":
-        raise ApiError(422, "invalid_request", f"the last message must be the user's question, not '{last.role}'")
+        raise ChatRefusal(422, "invalid_request", "last_not_user",
+                          f"the last message must be the user's question, not '{last.role}'")
     return last.text()
 
 
 def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tuple[str, list[dict]]:
     """(question, history): the last message must be the user's; earlier user/assistant turns are history.
-    An empty or too long question is refused (422, 413) in the asker's own language."""
-    text = last_user_text(request)
-    try:
-        question = check_question(text, settings, "messages[-1].content")
-    except ApiError as exc:
-        if not has_text(exc.code):  # e.g. invalid_question: its own message says what is wrong
-            raise
-        language = asker_language(text)
-        message = say(exc.code, language, length=len(text), limit=settings.max_query_chars)
-        raise ApiError(exc.status, exc.code, message, exc.headers) from None
+    An empty or too long question is refused (422, 413)."""
+    question = check_question(last_user_text(request), settings, "messages[-1].content")
     history = []
     for message in request.messages[:-1]:
         if message.role in ("user", "assistant"):
@@ -212,8 +205,8 @@ def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tu
 
 def resolve_mode(request: ChatCompletionRequest) -> str:
     if request.model not in MODELS:
-        raise ApiError(404, "model_not_found",
-                       f"the model {request.model!r} does not exist; use one of: {', '.join(MODELS)}")
+        raise ChatRefusal(404, "model_not_found", "model_not_found",
+                          f"the model {request.model!r} does not exist; use one of: {', '.join(MODELS)}")
     return request.mode or MODELS[request.model]
 
 
@@ -255,15 +248,14 @@ def _endings(answer, mode: str, settings: Settings) -> str:
     answer is extractive, then the sources footer."""
     notice = ""
     if mode == "generative" and answer.mode_used == "extractive" and not answer.abstained:
-        notice = "\n\n" + say("extractive_notice", answer.language or "nl")
+        notice = "\n\n" + say("extractive_notice", answer.language or asker_language(answer.question))
     return notice + (sources_footer(answer) if settings.chat_sources_footer else "")
 
 
 def _stream_error(code: str, question: str) -> bytes:
     """An error in a started stream, as OpenAI sends it: ``data: {"error": {...}}`` (the openai clients
     raise it as APIError), its message in the asker's language; no ``[DONE]`` follows it."""
-    key = code if code == "llm_interrupted" else "answer_failed"
-    return _data(stream_error(code, say(key, asker_language(question))))
+    return _data(stream_error(code, say(text_for(code), asker_language(question))))
 
 
 async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRequest, question: str,
@@ -366,15 +358,6 @@ def recent_answers(request: Request) -> chat_tasks.RecentAnswers:
     return memory
 
 
-def require_engine(runtime, question: str):
-    """The answer engine, or 503 with a message in the asker's language."""
-    try:
-        return runtime.require_engine()[1]
-    except ApiError as exc:
-        key = "not_ready" if exc.code == "not_ready" else "unavailable"
-        raise ApiError(exc.status, exc.code, say(key, asker_language(question)), exc.headers) from None
-
-
 # ---------------------------------------------------------------- endpoints
 
 
@@ -390,6 +373,18 @@ async def list_models() -> dict:
                               "content": {"text/event-stream": {}}}})
 async def chat_completions(body: ChatCompletionRequest, request: Request, runtime: RuntimeDep,
                            settings: SettingsDep) -> Any:
+    # Every error is told in the asker's words (api/chat_text.py), with the API's code.
+    try:
+        return await _complete(body, request, runtime, settings)
+    except Exception as exc:
+        if not isinstance(exc, ApiError):
+            log.exception("chat completion failed")
+            exc = ApiError(500, "internal", "internal error")
+        raise for_chat(exc, [m.text() for m in body.messages if m.role == "user"], model=body.model,
+                       models=", ".join(MODELS), limit=settings.max_query_chars) from None
+
+
+async def _complete(body: ChatCompletionRequest, request: Request, runtime, settings: Settings) -> Any:
     mode = resolve_mode(body)
     memory = recent_answers(request)
     prompt = last_user_text(body)
@@ -397,7 +392,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, runtim
     if task is not None:
         return _task_reply(task, body, prompt, runtime, memory)
     question, history = split_conversation(body, settings)
-    engine = require_engine(runtime, question)
+    engine = runtime.require_engine()[1]
     if body.stream:
         return StreamingResponse(_stream(engine, runtime, settings, body, question, history, mode, memory),
                                  media_type="text/event-stream", headers=SSE_HEADERS)

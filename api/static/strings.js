@@ -1,6 +1,13 @@
-/* The web page's fixed strings, one set per language (nl, en, tr, ar, pl, uk; a missing key falls back to   Dutch). Loaded before vraagbaak.js. Arabic is shown right to left (vraagbaak.js sets dir="rtl"). */window.VRAAGBAAK_LANGUAGES = [["nl", "Nederlands"], ["en", "English"], ["tr", "Türkçe"], ["ar", "العربية"],                              ["pl", "Polski"], ["uk", "Українська"]];window.VRAAGBAAK_RTL = ["ar"];window.VRAAGBAAK_STRINGS = {
+/* The web page's fixed strings, one set per language (nl, en, tr, ar, pl, uk; a missing key falls back to
+   Dutch). Loaded before vraagbaak.js. Arabic is shown right to left (vraagbaak.js sets dir="rtl").
+   index.html holds the Dutch of these keys (data-i18n) for before the script runs, and no words of its own. */
+window.VRAAGBAAK_LANGUAGES = [["nl", "Nederlands"], ["en", "English"], ["tr", "Türkçe"], ["ar", "العربية"],
+                              ["pl", "Polski"], ["uk", "Українська"]];
+window.VRAAGBAAK_RTL = ["ar"];
+window.VRAAGBAAK_STRINGS = {
     nl: {
       "page-title": "Vraagbaak – vragen over integratiebeleid",
+      description: "Stel een vraag over integratiebeleid. Het antwoord komt uit vijf overheidsdocumenten, met een verwijzing naar de plek waar het staat.",
       skip: "Direct naar de vraag",
       tagline: "Integratiebeleid, uit de documenten zelf",
       title: "Stel uw vraag over integratiebeleid",
@@ -85,6 +92,7 @@
     },
     en: {
       "page-title": "Vraagbaak – questions about integration policy",
+      description: "Ask a question about integration policy. The answer comes from five Dutch government documents, with a reference to where it is found.",
       skip: "Skip to the question",
       tagline: "Integration policy, from the documents themselves",
       title: "Ask your question about integration policy",
@@ -169,6 +177,7 @@
     },
     tr: {
       "page-title": "Vraagbaak – uyum politikası hakkında sorular",
+      description: "Uyum politikası hakkında bir soru sorun. Yanıt, Hollanda hükümetinin beş belgesinden gelir ve belgede nerede geçtiği de gösterilir.",
       skip: "Soruya geç",
       tagline: "Uyum politikası, doğrudan belgelerden",
       title: "Uyum politikası hakkındaki sorunuzu sorun",
@@ -253,6 +262,7 @@
     },
     ar: {
       "page-title": "Vraagbaak – أسئلة حول سياسة الاندماج",
+      description: "اطرح سؤالاً حول سياسة الاندماج. تأتي الإجابة من خمس وثائق للحكومة الهولندية، مع الإشارة إلى موضعها فيها.",
       skip: "انتقل إلى السؤال",
       tagline: "سياسة الاندماج، من الوثائق نفسها",
       title: "اطرح سؤالك حول سياسة الاندماج",
@@ -337,6 +347,7 @@
     },
     pl: {
       "page-title": "Vraagbaak – pytania o politykę integracyjną",
+      description: "Zadaj pytanie o politykę integracyjną. Odpowiedź pochodzi z pięciu dokumentów rządu Holandii, ze wskazaniem miejsca, w którym się znajduje.",
       skip: "Przejdź do pytania",
       tagline: "Polityka integracyjna, prosto z dokumentów",
       title: "Zadaj pytanie o politykę integracyjną",
@@ -421,6 +432,7 @@
     },
     uk: {
       "page-title": "Vraagbaak – запитання про політику інтеграції",
+      description: "Поставте запитання про політику інтеграції. Відповідь береться з п'яти документів уряду Нідерландів, із зазначенням місця, де її знайдено.",
       skip: "Перейти до запитання",
       tagline: "Політика інтеграції — з самих документів",
       title: "Поставте запитання про політику інтеграції",

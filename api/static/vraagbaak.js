@@ -24,7 +24,8 @@
     error: null,
     opener: null,
     passage: null,       // {n, citation, detail, whole}
-    feedbackSent: false
+    feedbackSent: false,
+    messages: {}         // element id -> strings.js key of the message shown there (null: none)
   };
 
   // ------------------------------------------------------------------ language
@@ -66,8 +67,10 @@
     document.documentElement.lang = lang;
     document.documentElement.dir = direction(lang);
     document.title = t("page-title");
+    document.querySelector("meta[name=description]").setAttribute("content", t("description"));
     var nodes = document.querySelectorAll("[data-i18n]");
     for (var i = 0; i < nodes.length; i++) nodes[i].textContent = t(nodes[i].getAttribute("data-i18n"));
+    for (var id in state.messages) showMessage(id, state.messages[id]);
     $("lang-switch").value = lang;
     renderExamples();
     renderCounter();
@@ -97,6 +100,25 @@
   }
 
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+  /* The documents' own words (titles, types, authors, sections, references) are Dutch in any page
+     language: marked so, for screen readers, and set apart left to right in an Arabic page. */
+  function dutch(text) { return el("span", { lang: "nl", dir: "ltr", text: text }); }
+
+  /* ``parts`` (strings and nodes, empty ones left out) with " · " between them. */
+  function joined(parts) {
+    var out = [];
+    parts.filter(Boolean).forEach(function (part) { if (out.length) out.push(" · "); out.push(part); });
+    return out;
+  }
+
+  /* A message in element ``id`` (hidden when ``key`` is null), kept by its key: a change of language
+     rewrites it. */
+  function showMessage(id, key) {
+    state.messages[id] = key || null;
+    $(id).textContent = key ? t(key, { max: MAX_QUESTION }) : "";
+    $(id).hidden = !key;
+  }
 
   function formatDate(iso) {
     if (!iso) return t("date-unknown");
@@ -136,18 +158,15 @@
 
   function citationMeta(c) {
     var doc = c.document || {};
-    var parts = doc.date ? [formatDate(doc.date)] : [];
-    if (doc.reference) parts.push(doc.reference);
-    var where = whereInDocument(c);
-    if (where) parts.push(where);
-    return parts.join(" · ");
+    return joined([doc.date && formatDate(doc.date), doc.reference && dutch(doc.reference), whereInDocument(c)]);
   }
 
+  /* "question 12" in the page's language, else the section heading (the document's Dutch), else null. */
   function whereInDocument(c) {
     var numbers = c.question_numbers || [];
     if (numbers.length === 1) return t("question-n", { n: numbers[0] });
     if (numbers.length > 1) return t("questions-n", { n: numbers.join(", ") });
-    return c.section || "";
+    return c.section ? dutch(c.section) : null;
   }
 
   // ------------------------------------------------------------------ examples and documents
@@ -178,44 +197,52 @@
     var list = $("documents");
     clear(list);
     (documents || []).forEach(function (doc) {
-      var line = [doc.doc_type, doc.date ? formatDate(doc.date) : null, doc.reference].filter(Boolean).join(" · ");
+      // A Dutch entry; only its date is written in the page's language.
+      var date = doc.date ? el("span", { lang: state.lang, dir: direction(state.lang), text: formatDate(doc.date) }) : null;
       var url = safeUrl(doc.url);
       var title = url ? el("a", { href: url, rel: "noopener", text: doc.title }) : el("span", { text: doc.title });
-      list.appendChild(el("li", { lang: "nl" }, [title, el("span", { className: "doc-line", text: line })]));
+      list.appendChild(el("li", { lang: "nl" }, [title, el("span", { className: "doc-line" }, joined([doc.doc_type, date, doc.reference]))]));
     });
   }
 
   // ------------------------------------------------------------------ asking
 
-  function setFieldError(message) {
-    var field = $("vraag"), error = $("vraag-error");
-    if (message) {
-      error.textContent = message;
-      error.hidden = false;
+  /* The message under the question field: a strings.js key, or null for none. */
+  function setFieldError(key) {
+    var field = $("vraag");
+    showMessage("vraag-error", key);
+    if (key) {
       field.setAttribute("aria-invalid", "true");
       field.setAttribute("aria-describedby", "vraag-error vraag-hint");
     } else {
-      error.hidden = true;
-      error.textContent = "";
       field.removeAttribute("aria-invalid");
       field.setAttribute("aria-describedby", "vraag-hint");
     }
   }
 
+  /* Only spaces, control or invisible characters: what the server calls an empty question. */
+  function isBlank(text) { return !/[^\s\p{Cc}\p{Cf}]/u.test(text); }
+
   function onSubmit(event) {
     event.preventDefault();
     var question = $("vraag").value.trim();
-    if (!question) { setFieldError(t("empty-question")); $("vraag").focus(); return; }
-    if (question.length > MAX_QUESTION) { setFieldError(t("too-long", { max: MAX_QUESTION })); $("vraag").focus(); return; }
+    if (isBlank(question)) {
+      // The answer on screen belongs to the previous question, not to this empty one: it goes.
+      startOver(null, "idle");
+      setFieldError("empty-question");
+      $("vraag").focus();
+      return;
+    }
+    if (question.length > MAX_QUESTION) { setFieldError("too-long"); $("vraag").focus(); return; }
     ask(question);
   }
 
-  function ask(question) {
-    setFieldError(null);
+  /* Forget the answer on screen (stopping one still coming in) and show ``phase``: "searching" for
+     ``question``, or "idle", the page as it was before any question. */
+  function startOver(question, phase) {
     if (state.controller) state.controller.abort();
-    var controller = new AbortController();
-    state.controller = controller;
-    state.question = question;
+    state.controller = null;
+    state.question = question || "";
     state.text = "";
     state.citations = [];
     state.answer = null;
@@ -224,12 +251,19 @@
     state.feedbackSent = false;
     state.revealed = false;
     state.scrolledToAnswer = false;
-    state.phase = "searching";
-    $("examples").hidden = true;
+    state.phase = phase;
+    $("examples").hidden = phase !== "idle";
+    $("ask-button").disabled = phase !== "idle";
     resetFeedback();
     renderStatus();
     renderResult();
-    $("ask-button").disabled = true;
+  }
+
+  function ask(question) {
+    setFieldError(null);
+    startOver(question, "searching");
+    var controller = new AbortController();
+    state.controller = controller;
 
     fetch("/v1/ask", {
       method: "POST",
@@ -427,7 +461,7 @@
       el("span", { className: "source-n", "aria-hidden": "true", text: String(n) }),
       el("div", { className: "source-body" }, [
         el("p", { className: "source-title" }, [el("span", { className: "visually-hidden", text: t("source", { n: n }) + ": " }), link]),
-        el("p", { className: "source-meta", text: citationMeta(c) }),
+        el("p", { className: "source-meta" }, citationMeta(c)),
         el("p", { className: "source-snippet", lang: "nl", text: snippet(c.text, n) })
       ])
     ]);
@@ -470,12 +504,17 @@
     if (state.phase === "idle" || (state.phase === "error" && !state.text)) {
       result.hidden = true;
       result.removeAttribute("data-state");
+      // Nothing of an earlier answer stays behind, not even hidden.
+      ["asked", "answer", "answer-note", "quotes", "sources", "other-sources"].forEach(function (id) { clear($(id)); });
       return;
     }
     result.hidden = false;
     result.setAttribute("data-state", state.phase);
     result.setAttribute("data-deltas", String(state.deltas));
-    $("asked").textContent = t("asked", { q: state.question });
+    // The question as typed, set apart: its own direction, whatever the page's ("Your question: {q}").
+    var asked = t("asked").split("{q}");
+    clear($("asked"));
+    $("asked").appendChild(el("span", null, [asked[0], el("bdi", { text: state.question }), asked.slice(1).join("")]));
 
     var done = state.phase === "done" ? state.answer : null;
     var abstained = !!(done && done.abstained);
@@ -619,9 +658,9 @@
     var meta = $("passage-meta");
     clear(meta);
     metaRow(meta, t("meta-date"), formatDate(doc.date));
-    if (doc.reference) metaRow(meta, isKamerstuk(doc.reference) ? t("meta-kamerstuk") : t("meta-reference"), doc.reference);
-    metaRow(meta, t("meta-type"), doc.doc_type);
-    metaRow(meta, t("meta-author"), doc.author);
+    if (doc.reference) metaRow(meta, isKamerstuk(doc.reference) ? t("meta-kamerstuk") : t("meta-reference"), dutch(doc.reference));
+    metaRow(meta, t("meta-type"), doc.doc_type && dutch(doc.doc_type));
+    metaRow(meta, t("meta-author"), doc.author && dutch(doc.author));
     metaRow(meta, t("meta-where"), whereInDocument(detail || c));
     var url = safeUrl(doc.url);
     if (url) {
@@ -701,7 +740,7 @@
   function resetFeedback() {
     var form = $("feedback-form");
     form.reset();
-    $("fb-error").hidden = true;
+    showMessage("fb-error", null);
     $("fb-send").disabled = false;
     renderCounter();
   }
@@ -715,14 +754,12 @@
     var answer = state.answer;
     if (!answer) return;
     var checked = document.querySelector("input[name=rating]:checked");
-    var error = $("fb-error");
     if (!checked) {
-      error.textContent = t("fb-need-rating");
-      error.hidden = false;
+      showMessage("fb-error", "fb-need-rating");
       $("fb-up").focus();
       return;
     }
-    error.hidden = true;
+    showMessage("fb-error", null);
     $("fb-send").disabled = true;
     fetch("/v1/feedback", {
       method: "POST",
@@ -746,8 +783,7 @@
       $("fb-thanks").focus();
     }).catch(function () {
       $("fb-send").disabled = false;
-      error.textContent = t("fb-failed");
-      error.hidden = false;
+      showMessage("fb-error", "fb-failed");
     });
   }
 
@@ -788,7 +824,7 @@
     $("feedback-form").addEventListener("submit", onFeedback);
     $("fb-comment").addEventListener("input", renderCounter);
     ["fb-up", "fb-down"].forEach(function (id) {
-      $(id).addEventListener("change", function () { $("fb-error").hidden = true; });
+      $(id).addEventListener("change", function () { showMessage("fb-error", null); });
     });
 
     applyLanguage(initialLanguage());

@@ -41,6 +41,8 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Acronyms and names with inner capitals (WW, AOW, IND, DigiD) say nothing about the asker's language,
 # and lingua, fed "DigiD" alone, is sure it is Turkish.
 _ACRONYM = re.compile(r"\b[^\W\d_]*[A-Z][^\W\d_]*[A-Z][^\W\d_]*\b")
+# A lone UTF-16 surrogate (JSON can carry "\\udfff") cannot be passed to lingua, which takes UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def build_detector(languages: tuple[str, ...] = LANGUAGES, high_accuracy: bool = False):
@@ -88,7 +90,7 @@ def detect_language(text: str, fallback: str = "nl", detector=None) -> str:
     no letters, digits only or an unknown script give ``fallback``. ~1 ms per question on one core.
     ``detector``: another lingua detector (scripts/bench_language.py compares them).
     """
-    text = _ACRONYM.sub(" ", text or "")
+    text = _ACRONYM.sub(" ", _SURROGATE.sub(" ", text or ""))
     if not _WORD.search(text):
         return fallback
     scores = confidences(text, detector)

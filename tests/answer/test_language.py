@@ -48,6 +48,9 @@ def test_short_questions_and_acronyms():
     assert detect_language("DigiD", fallback="en") == "en"
     for text in ("", "   ", "12345", "?!", "2024-07-01"):
         assert detect_language(text) == "nl"
+    # Never raises: a lone surrogate (valid in JSON, not in UTF-8) is no letter of any language.
+    assert detect_language("Dlaczego wycofano ustawę o mniejszościach? \udfff") == "pl"
+    assert detect_language("\ud800", fallback="en") == "en"
 
 
 def test_neighbouring_languages_are_reported_as_themselves():

@@ -152,6 +152,9 @@ BAD_JSON_BODIES = [
     ("/v1/ask", {"question": "\udfff WOM", "stream": True}, 422, "invalid_question"),
     ("/v1/chat/completions", {"model": "vraagbaak", "messages": [{"role": "user", "content": "\udfff WOM"}]}, 422,
      "invalid_question"),
+    # With letters around it: the asker's language is told without the surrogate (was a 500).
+    ("/v1/chat/completions", {"model": "vraagbaak", "messages": [
+        {"role": "user", "content": "Dlaczego wycofano ustawę o mniejszościach? \udfff"}]}, 422, "invalid_question"),
     ("/v1/search", {"query": QUESTION, "top_k": 0}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "top_k": 51}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "top_k": "vijf"}, 422, "invalid_request"),

@@ -123,8 +123,8 @@ def test_chat_abstention_lists_the_related_passages_in_its_footer(api):
     assert "DigiD (https://www.digid.nl)" in text and "Below are the passages that come closest" in text
     lines = footer.splitlines()
     assert len(lines) == len(body["citations"]) > 0  # the notice's "below" is kept in the content itself
-    # "\[n]": Markdown shows "[n]", and Open WebUI makes no extra source chip of it (api/chat_sources.py)
-    assert all(line.startswith(f"\\[{n}] ") for n, line in enumerate(lines, start=1))
+    # "- n: label": a Markdown list that reads the same as plain text (api/chat_sources.py)
+    assert all(line.startswith(f"- {n}: ") for n, line in enumerate(lines, start=1))
     assert all(c["related"] for c in body["citations"])
     # The footer is not fed back as history on the next turn.
     follow = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
@@ -182,8 +182,8 @@ def test_chat_completion_json(api):
     assert "GEHACKT" not in content
     text, _, footer = content.partition("\n\nBronnen:\n")
     cited = check_cited(text, body["citations"])
-    # "\[n]": Markdown shows "[n]", and Open WebUI does not turn the footer's numbers into more chips.
-    assert sorted(int(n) for n in re.findall(r"^\\\[(\d+)\] ", footer, re.M)) == sorted(cited)
+    # "- n: label": Markdown and plain text show the same numbers; no "[n]" for Open WebUI to make more chips of.
+    assert sorted(int(n) for n in re.findall(r"^- (\d+): ", footer, re.M)) == sorted(cited)
     usage = body["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
     assert body["vraagbaak"]["mode_used"] == "extractive"

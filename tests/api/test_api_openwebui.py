@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.chat_sources import LABEL_MAX, short_label
@@ -113,10 +114,36 @@ def test_stream_has_a_source_event_per_citation(api):
         assert "url" not in data["source"]  # the manifest has no URLs yet
     text, _, footer = content.partition("\n\nBronnen:\n")
     assert {int(n) for n in MARKER.findall(text)} <= set(range(1, len(citations) + 1))
-    # "\[n]": Open WebUI's citation tokenizer needs "[" + digit, so the footer's numbers make no more chips.
-    assert footer and not re.search(r"(?<!\\)\[\d", footer) and re.match(r"\\\[\d+\] ", footer)
+    # "- n: label": no "[" + digit, which Open WebUI's citation tokenizer would make more chips of.
+    lines = footer.splitlines()
+    assert lines and all(re.match(r"- \d+: \S", line) for line in lines) and not re.search(r"\[\d|\\", footer)
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
     assert len({e["data"]["metadata"][0]["name"] for e in events}) == len(events)  # labels tell them apart
+
+
+def test_the_sources_footer_reads_the_same_as_markdown_and_as_plain_text():
+    """The footer's numbers are what the answer's [n] point to, as plain text (no Markdown escape to
+    show) and rendered as Markdown: a bullet list keeps them ("1." items would be renumbered 1, 2, 3 by
+    any CommonMark renderer when the answer cites [1] and [3]), and has no "[" + digit for Open WebUI."""
+    from types import SimpleNamespace
+
+    from api.chat_sources import sources_footer, strip_footer
+
+    markdown_it = pytest.importorskip("markdown_it")
+    passages = [SimpleNamespace(citation=SimpleNamespace(label=label)) for label in (
+        "Kamerstuk 32 824, nr. 445", "Kamerbrief 5 maart 2013, Aanleiding", "Kamerstuk 32 824, nr. 451, vraag 57")]
+    answer = SimpleNamespace(text="Het overleg is gestopt. [1] De wet is ingetrokken. [3]", passages=passages,
+                             abstained=False, language="nl", referral=None)
+    footer = sources_footer(answer)
+    assert footer.splitlines() == ["", "", "Bronnen:", "- 1: Kamerstuk 32 824, nr. 445",
+                                   "- 3: Kamerstuk 32 824, nr. 451, vraag 57"]
+    html = markdown_it.MarkdownIt("commonmark").render(answer.text + footer)
+    assert html.endswith("<p>Bronnen:</p>\n<ul>\n<li>1: Kamerstuk 32 824, nr. 445</li>\n"
+                         "<li>3: Kamerstuk 32 824, nr. 451, vraag 57</li>\n</ul>\n"), html
+    assert not re.search(r"\[\d", footer)
+    # Taken off again when the reply comes back as history, and so is the earlier "\\[n]" form.
+    assert strip_footer(answer.text + footer) == answer.text
+    assert strip_footer(answer.text + "\n\nBronnen:\n\\[1] Kamerstuk 32 824, nr. 445\n\\[3] x") == answer.text
 
 
 def test_plain_reply_carries_the_sources_as_open_webui_keeps_them(api):
@@ -194,7 +221,13 @@ def test_recorded_tasks_answered_as_recorded(api, name):
 
 @pytest.mark.parametrize("question, words", [
     ("Waarom is het overleg met minderhedenorganisaties gestopt? " * 40, "Uw vraag is te lang"),
-    ("Why was the consultation with minority organisations stopped? " * 40, "Your question is too long")])
+    ("Why was the consultation with minority organisations stopped? " * 40, "Your question is too long"),
+    ("Azınlık örgütleriyle yapılan istişare neden durduruldu? " * 40, "Sorunuz çok uzun"),
+    ("لماذا توقف التشاور مع منظمات الأقليات؟ " * 60, "سؤالك طويل جداً"),
+    ("Dlaczego przerwano konsultacje z organizacjami mniejszości? " * 40, "Twoje pytanie jest za długie"),
+    ("Чому припинили консультації з організаціями меншин? " * 45, "Ваше запитання задовге"),
+    ("Warum wurde die Beratung mit Minderheitenorganisationen beendet? " * 40, "Your question is too long"),
+    ("WOM? IND? UWV? " * 150, "Your question is too long")])  # no language to tell: English
 def test_too_long_question_in_the_askers_language(api, question, words):
     response = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
         {"role": "user", "content": question}]})
@@ -202,6 +235,75 @@ def test_too_long_question_in_the_askers_language(api, question, words):
     error = response.json()["error"]
     assert error["code"] == "question_too_long" and error["message"].startswith(words)
     assert "messages[-1]" not in error["message"] and str(len(question)) in error["message"]
+
+
+def chat_error(api, messages: list[dict], status: int, code: str, model: str = "vraagbaak") -> str:
+    """The message of a refused chat request (sent as ASCII JSON, so "\\udfff" can be in it)."""
+    response = api.post("/v1/chat/completions", content=json.dumps({"model": model, "messages": messages}).encode(),
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code, error  # the code is for programs and stays the same in any language
+    return error["message"]
+
+
+TURKISH = "Hollanda'da çocuk parası ne zaman ödenir?"
+UKRAINIAN = "Чому відкликали закон про консультації з меншинами?"
+
+
+def test_chat_errors_are_in_the_language_of_the_askers_last_message(api):
+    user = lambda text: {"role": "user", "content": text}  # noqa: E731
+    # A character that is not text (a lone surrogate) in a Polish question; in a question without
+    # words (a name, an acronym), English.
+    assert chat_error(api, [user("Dlaczego wycofano ustawę o mniejszościach? \udfff")], 422,
+                      "invalid_question").startswith("Pytanie zawiera znak, który nie jest prawidłowym tekstem.")
+    assert chat_error(api, [user("WOM? \udfff")], 422, "invalid_question").startswith("The question holds")
+    # The conversation must end with the question: the asker's last message has the language.
+    assert chat_error(api, [user(UKRAINIAN), {"role": "assistant", "content": "Відповідь."}], 422, "invalid_request") \
+        == "Останнє повідомлення має бути вашим запитанням. Поставте його в новому повідомленні."
+    message = chat_error(api, [user("لماذا سُحب قانون التشاور مع الأقليات؟")], 404, "model_not_found", model="gpt-4o")
+    assert message.startswith("لا يوجد نموذج باسم ‘gpt-4o’") and "vraagbaak-extractive" in message
+    # An empty message has no language of its own: the asker's earlier one has ...
+    assert chat_error(api, [user(TURKISH), {"role": "assistant", "content": "Yanıt."}, user(" \n")], 422,
+                      "empty_question").startswith("Lütfen önce bir soru yazın")
+    # ... and in a new chat it is said in Dutch, the documents' language, and in English.
+    assert chat_error(api, [user("\u200b")], 422, "empty_question") == (
+        "Typ eerst een vraag, bijvoorbeeld: “Waarom is de WOM ingetrokken?” / "
+        "Please type a question first, for example: “Why was the WOM withdrawn?”")
+
+
+def test_not_ready_in_the_askers_language(api_server, tmp_path):
+    """A server that cannot load (no corpus): 503 not_ready, told in the asker's language."""
+    url = api_server(preload=False, corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "index")
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for question, words in ((UKRAINIAN, "Vraagbaak ще запускається."), (TURKISH, "Vraagbaak hâlâ başlatılıyor."),
+                                ("Waarom is de WOM ingetrokken?", "Vraagbaak is nog aan het opstarten.")):
+            assert chat_error(client, [{"role": "user", "content": question}], 503, "not_ready").startswith(words)
+
+
+def test_stream_errors_and_the_fallback_notice_in_the_askers_language():
+    from api.chat_text import say
+    from api.openai_compat import _stream_error
+
+    error = json.loads(_stream_error("llm_interrupted", TURKISH).decode()[len("data: "):])["error"]
+    assert error["code"] == "llm_interrupted" and error["message"].startswith("Yanıt yarıda kesildi")
+    error = json.loads(_stream_error("internal", "متى؟").decode()[len("data: "):])["error"]
+    assert error["code"] == "internal" and error["message"] == "حدث خطأ أثناء إعداد الإجابة. يُرجى المحاولة لاحقاً."
+    assert say("extractive_notice", "pl").startswith("Uwaga: model językowy był niedostępny")
+    assert say("extractive_notice", "de") == say("extractive_notice", "en")
+
+
+def test_every_chat_text_is_in_the_six_languages():
+    from string import Formatter
+
+    from api.chat_text import _TEXT, LANGUAGES
+
+    for key, texts in _TEXT.items():
+        assert tuple(texts) == LANGUAGES, key
+        fields = {language: sorted(f for _, f, _, _ in Formatter().parse(text) if f)
+                  for language, text in texts.items()}
+        assert all(f == fields["nl"] for f in fields.values()), (key, fields)
+        assert len(set(texts.values())) == len(LANGUAGES), key  # none left untranslated
 
 
 def test_generative_asked_for_but_extractive_says_so(api):

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -405,6 +406,146 @@ def test_a_referral_in_arabic_is_shown_right_to_left(laptop):
     page.select_option("#lang-switch", "nl")  # leave the stored choice as the other tests expect
 
 
+# Every visible text node: its text, the nearest lang attribute, and whether it is the asker's own
+# words (the question, set apart in a <bdi> or an element with dir="auto").
+VISIBLE_TEXTS = """() => {
+  const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    const el = node.parentElement, text = node.textContent.trim();
+    if (!text || !el || el.closest('[hidden], option, noscript') || !el.getClientRects().length) continue;
+    const marked = el.closest('[lang]');
+    out.push({text, lang: marked ? marked.getAttribute('lang') : '', own: !!el.closest('bdi, [dir=auto]'),
+              where: el.id || el.className || el.tagName});
+  }
+  return out;
+}"""
+RECORD_STATUS = """() => { window.__statuses = [];
+  new MutationObserver(() => window.__statuses.push(document.getElementById('status').textContent))
+    .observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true}); }"""
+ARABIC = re.compile("[\u0600-\u06ff]")
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def assert_arabic_or_marked_dutch(page, state: str) -> None:
+    """Right to left, and every visible text is Arabic (or has no letters), or is marked Dutch and
+    holds no Arabic: the documents' words are Dutch, the page's own words come from strings.js."""
+    assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"], state
+    wrong = []
+    for item in page.evaluate(VISIBLE_TEXTS):
+        text = item["text"]
+        if item["own"] or text == "Vraagbaak":  # the question as typed; the name
+            continue
+        if item["lang"] == "nl":
+            right = not ARABIC.search(text)
+        else:
+            right = item["lang"] == "ar" and bool(ARABIC.search(text) or not LETTER.search(text))
+        if not right:
+            wrong.append(item)
+    assert wrong == [], (state, wrong)
+
+
+def test_in_arabic_every_visible_text_is_arabic_or_marked_dutch(laptop):
+    """The page in Arabic in each of its states (an answer, its passage and the whole document, an
+    error under a field, the status line while asking, a failed request): everything it shows is in
+    Arabic, from strings.js, or is the documents' Dutch (titles, types, authors, sections, references,
+    quotes), marked as Dutch. Messages shown before the switch follow it; the question is set apart."""
+    page = laptop.page
+    page.goto("/")
+    ask_in_page(page, KAMERSTUK_QUESTION)
+    page.click("#fb-send")  # no rating chosen: a message under the buttons, in Dutch
+    assert page.inner_text("#fb-error") == "Kies eerst ‘Ja, nuttig’ of ‘Nee, niet nuttig’."
+    page.select_option("#lang-switch", "ar")
+    assert page.inner_text("#fb-error") == "اختر أولاً ‘نعم، مفيدة’ أو ‘لا، غير مفيدة’."
+    assert page.inner_text("#asked bdi") == KAMERSTUK_QUESTION
+    assert_arabic_or_marked_dutch(page, "answer")
+    laptop.shot("laptop-answer-ar", full_page=True)
+
+    page.locator("#answer a.cite").first.click()
+    page.wait_for_selector("#passage-dialog #cited-passage mark.cited-span")
+    assert_arabic_or_marked_dutch(page, "passage")
+    laptop.shot("laptop-passage-ar")
+    page.click("#whole-document")
+    wait_until(page, "document.getElementById('whole-document').textContent === 'اعرض المقطع وما حوله فقط'")
+    assert_arabic_or_marked_dutch(page, "whole document")
+    page.keyboard.press("Escape")
+
+    page.select_option("#lang-switch", "nl")
+    page.fill("#vraag", "")
+    page.press("#vraag", "Enter")
+    assert page.inner_text("#vraag-error").endswith("Typ eerst uw vraag.")
+    page.select_option("#lang-switch", "ar")
+    assert page.inner_text("#vraag-error").endswith("اكتب سؤالك أولاً من فضلك.")
+    assert_arabic_or_marked_dutch(page, "empty question")
+
+    page.evaluate(RECORD_STATUS)
+    ask_in_page(page, QUESTION)
+    statuses = [s for s in page.evaluate("window.__statuses") if s]
+    assert statuses[0] == "يبحث Vraagbaak في الوثائق…" and "تتم كتابة الإجابة…" in statuses, statuses
+    assert statuses[-1].startswith("الإجابة أدناه") and all(ARABIC.search(s) for s in statuses), statuses
+    assert_arabic_or_marked_dutch(page, "answered")
+
+    page.route("**/v1/ask", lambda route: route.fulfill(status=503, content_type="application/json", body=json.dumps(
+        {"error": {"code": "not_ready", "message": "the model and index are still loading", "request_id": "r-1"}})))
+    page.fill("#vraag", QUESTION)
+    page.press("#vraag", "Enter")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.inner_text("#error").startswith("لا يزال Vraagbaak قيد التشغيل")
+    assert_arabic_or_marked_dutch(page, "not ready")
+    laptop.errors.remove("Failed to load resource: the server responded with a status of 503 (Service Unavailable)")
+
+
+class _FixedTexts(HTMLParser):
+    """index.html's own words: (data-i18n key or None, text) per element that holds text."""
+
+    SKIP = {"script", "style", "noscript", "option"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[str, dict]] = []
+        self.texts: list[tuple[str | None, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("meta", "link", "br", "img", "input", "path", "rect", "circle"):
+            self.stack.append((tag, dict(attrs)))
+        elif tag == "meta" and dict(attrs).get("name") == "description":
+            self.texts.append(("description", dict(attrs)["content"], "meta"))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        if data.strip() and self.stack and not any(tag in self.SKIP for tag, _ in self.stack):
+            tag, attrs = self.stack[-1]
+            key = "page-title" if tag == "title" else attrs.get("data-i18n")
+            self.texts.append((key, squash(data), attrs.get("class") or tag))
+
+
+def test_every_fixed_text_of_the_page_comes_from_strings_js(laptop, http):
+    """index.html holds no words of its own: each text is the Dutch of a strings.js key (data-i18n,
+    replaced in every language), the same keys are in all six languages, and a language choice
+    replaces all of them, the page's description included."""
+    page = laptop.page
+    page.goto("/")
+    strings = page.evaluate("window.VRAAGBAAK_STRINGS")
+    assert set(strings) == {"nl", "en", "tr", "ar", "pl", "uk"}
+    assert all(set(strings[lang]) == set(strings["nl"]) for lang in strings)
+    parser = _FixedTexts()
+    parser.feed(http.get("/").text)
+    texts = [t for t in parser.texts if t[1] != "Vraagbaak"]  # the name, in every language
+    assert len(texts) > 25
+    assert [t for t in texts if t[0] not in strings["nl"]] == []  # no text without a key
+    assert [t for t in texts if t[1] != squash(strings["nl"][t[0]])] == []  # no stale copy of one
+    for lang in strings:
+        page.select_option("#lang-switch", lang)
+        assert page.title() == strings[lang]["page-title"]
+        assert page.get_attribute("meta[name=description]", "content") == strings[lang]["description"]
+        for key, _, _ in texts:
+            if key not in ("page-title", "description"):
+                assert page.locator(f"[data-i18n='{key}']").first.text_content() == strings[lang][key], (lang, key)
+    page.select_option("#lang-switch", "nl")
+
+
 def test_an_english_question_gets_an_english_answer_frame(laptop):
     page = laptop.page
     page.goto("/?lang=en")
@@ -426,6 +567,36 @@ def test_empty_question_and_errors_are_explained(laptop):
     assert page.locator("#result").is_hidden()
     page.fill("#vraag", "x")
     assert page.locator("#vraag-error").is_hidden()
+
+
+def test_an_empty_question_clears_the_previous_answer_and_sends_nothing(laptop):
+    """Enter on an empty or blank field after an answer: the old answer, its sources and its status
+    line go (they answered another question), the field says to type a question first in the page's
+    language, and nothing is sent."""
+    page = laptop.page
+    page.goto("/?lang=tr")
+    ask_in_page(page, QUESTION)
+    assert page.locator("#result").is_visible() and page.locator("#sources > li").count() > 0
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/v1/ask" in r.url else None)
+
+    page.fill("#vraag", "  \n\t ")
+    page.press("#vraag", "Enter")
+    assert page.inner_text("#vraag-error").endswith("Lütfen önce sorunuzu yazın.")
+    assert page.get_attribute("#vraag", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "vraag"
+    assert page.locator("#result").is_hidden() and page.get_attribute("#result", "data-state") is None
+    assert page.locator("#sources > li, #other-sources > li").count() == 0
+    assert page.text_content("#answer") == "" and page.text_content("#status") == ""
+    assert page.locator("#error").is_hidden() and page.locator("#examples").is_visible()
+
+    # The button does the same, and invisible characters only are empty too (as the server has it).
+    page.fill("#vraag", "\u200b\u00a0")
+    page.click("#ask-button")
+    assert page.inner_text("#vraag-error").endswith("Lütfen önce sorunuzu yazın.")
+    assert page.locator("#result").is_hidden()
+    page.wait_for_timeout(300)
+    assert sent == []
 
 
 # ---------------------------------------------------------------- feedback
