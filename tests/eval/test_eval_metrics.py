@@ -58,3 +58,22 @@ def test_edge_cases():
     assert metrics.recall_at_k(REL, 0, 5) == 0.0
     assert metrics.ndcg_at_k([], 0, 10) == 0.0
     assert metrics.hit_at_k([], 5) == 0.0
+
+
+def test_question_sets_are_well_formed_and_their_gold_quotes_are_in_the_corpus():
+    """dev.jsonl and probe.jsonl: the dev set's fields, answerable ⇔ gold quotes, every quote in its document."""
+    import json
+
+    from eval.metrics import contains
+    from rag.config import PROJECT_ROOT
+
+    corpus = PROJECT_ROOT / "data" / "corpus"
+    for name in ("dev.jsonl", "probe.jsonl"):
+        rows = [json.loads(line) for line in (PROJECT_ROOT / "data" / "eval" / name).open(encoding="utf-8")]
+        assert len({r["id"] for r in rows}) == len(rows), name
+        for r in rows:
+            assert {"id", "lang", "question", "answerable", "gold", "reference_answer", "kind"} <= set(r), r["id"]
+            assert bool(r["gold"]) == r["answerable"], r["id"]
+            for g in r["gold"]:
+                text = (corpus / g["doc"]).read_text(encoding="utf-8")
+                assert contains(text, g["quote"]), (name, r["id"], g["quote"][:60])
