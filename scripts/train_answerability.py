@@ -4,6 +4,9 @@ Examples (one feature row each; label 1 = the passages answer the question):
 * dev: every question of data/eval/dev.jsonl as asked (answerable or not, as labelled);
 * dev, gold removed: each answerable dev question with the passages holding its gold quotes dropped
   from the candidates — a realistic near-topic unanswerable case;
+* train (and train, gold removed): data/eval/train.jsonl, more questions of the dev set's kind written
+  for training only, used the same way;
+* probe: data/eval/probe.jsonl is never fitted on; the final model's figures on it are printed last.
 * document 004 (only with --kamervragen; see SOURCES): each Vraag/Antwoord question as a query, with
   its answer passage (answerable) and with that passage and its verbatim repeats removed (unanswerable).
 
@@ -45,7 +48,11 @@ C = 0.1
 # holds the same Vraag, so its "answerable" rows match their own text (top cosine 0.79 against 0.57 for
 # dev questions) and its unanswerable rows are long formal questions; with them the grouped-CV F1 fell
 # from 0.889 to 0.824 (measured with all 225 pairs). --kamervragen adds them.
-SOURCES = {"dev", "dev-gold-removed"}
+SOURCES = {"dev", "dev-gold-removed", "train", "train-gold-removed"}
+# Question sets, each row a citizen question as asked: dev.jsonl (the eval set), train.jsonl (more questions
+# of the same kind, written for training only) and probe.jsonl (never fitted: the held-out check printed last).
+QUESTION_SETS = {"dev": "dev.jsonl", "train": "train.jsonl", "probe": "probe.jsonl"}
+ASKED = ("dev", "train")  # the sources whose rows are questions as asked (weighted, threshold chosen on them)
 FLOOR = 0.43  # VRAAGBAAK_ABSTAIN_THRESHOLD's default: below it the engine abstains whatever the model says
 
 
@@ -101,19 +108,21 @@ def collect(service, cache: Path = CACHE, qa_limit: int | None = 0) -> list[dict
         sink.flush()
         print(f"\r{len(rows)} rows", end="", file=sys.stderr)
 
-    dev = [json.loads(line) for line in (PROJECT_ROOT / "data" / "eval" / "dev.jsonl").open() if line.strip()]
-    for q in dev:
-        if q["id"] in done:
-            continue
-        new = []
-        new.append({"group": q["id"], "source": "dev", "lang": q["lang"], "kind": q["kind"], "label": int(q["answerable"]),
-                     "features": _rows_for(service, vectors, vocab, q["question"], lambda p: False)})
-        if q["answerable"] and q.get("gold"):
-            quotes = [g["quote"] for g in q["gold"]]
-            new.append({"group": q["id"], "source": "dev-gold-removed", "lang": q["lang"], "kind": q["kind"], "label": 0,
-                         "features": _rows_for(service, vectors, vocab, q["question"],
-                                               lambda p: any(contains(p.chunk.text, t) for t in quotes))})
-        flush(new)
+    for source, name in QUESTION_SETS.items():
+        path = PROJECT_ROOT / "data" / "eval" / name
+        questions = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()] if path.exists() else []
+        for q in questions:
+            if q["id"] in done:
+                continue
+            new = [{"group": q["id"], "source": source, "lang": q["lang"], "kind": q["kind"],
+                    "label": int(q["answerable"]),
+                    "features": _rows_for(service, vectors, vocab, q["question"], lambda p: False)}]
+            if q["answerable"] and q.get("gold") and source != "probe":
+                quotes = [g["quote"] for g in q["gold"]]
+                new.append({"group": q["id"], "source": f"{source}-gold-removed", "lang": q["lang"], "kind": q["kind"],
+                            "label": 0, "features": _rows_for(service, vectors, vocab, q["question"],
+                                                              lambda p: any(contains(p.chunk.text, t) for t in quotes))})
+            flush(new)
     for q in _qa_questions(service)[:qa_limit]:
         if q["id"] in done:
             continue
@@ -146,13 +155,13 @@ def fit(rows: list[dict], names=answerable.FEATURES, sources=None, c: float = C,
     train = [r for r in rows if sources is None or r["source"] in sources]
     x = _matrix(train, names)
     y = np.array([r["label"] for r in train])
-    w = np.array([dev_weight if r["source"] == "dev" else 1.0 for r in train])
+    w = np.array([dev_weight if r["source"] in ASKED else 1.0 for r in train])
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 1e-9, scaler.scale_, 1.0)
     lr = LogisticRegression(C=c, max_iter=2000).fit((x - scaler.mean_) / scale, y, sample_weight=w)
     model = answerable.Model(tuple(names), tuple(float(v) for v in scaler.mean_), tuple(float(v) for v in scale),
                              tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]), 0.5)
-    dev = [r for r in train if r["source"] == "dev"]
+    dev = [r for r in train if r["source"] in ASKED]
     threshold = choose_threshold([0.0 if off_topic(r) else model.probability(r["features"]) for r in dev],
                                  [r["label"] for r in dev]) if dev else 0.5
     return answerable.Model(model.features, model.mean, model.scale, model.coef, model.intercept, threshold)
@@ -209,7 +218,11 @@ def cross_validate(rows: list[dict], names=answerable.FEATURES, sources=None, fo
         per_lang.setdefault(r["lang"], []).append((a, r["label"]))
     out["per_language"] = {k: scores([0.0 if a else 1.0 for a, _ in v], [y for _, y in v], 0.5)
                            for k, v in sorted(per_lang.items())}
-    synth = [(i, r) for i, r in enumerate(rows) if r["source"] != "dev"]
+    train = [(i, r) for i, r in enumerate(rows) if r["source"] == "train"]
+    if train:
+        out["train"] = scores([0.0 if oof[i][0] < oof[i][1] else 1.0 for i, _ in train],
+                              [r["label"] for _, r in train], 0.5)
+    synth = [(i, r) for i, r in enumerate(rows) if r["source"] not in ASKED]
     out["synthetic"] = scores([oof[i][0] for i, _ in synth], [r["label"] for _, r in synth], 0.5)
     out["wrong"] = sorted(r["group"] for (i, r), a in zip(dev, abstain) if a == bool(r["label"]))
     return out
@@ -258,13 +271,15 @@ def main() -> None:
 
         rows = collect(Vraagbaak.open(), qa_limit=args.qa_limit if args.kamervragen else 0)
     sources = SOURCES | ({"qa", "qa-gold-removed"} if args.kamervragen else set())
+    probe = [r for r in rows if r["source"] == "probe"]
     rows = [r for r in rows if r["source"] in sources]
     if args.qa_limit is not None:
         keep = {r["group"] for r in rows if r["source"].startswith("qa")}
         keep = set(sorted(keep, key=lambda g: int(g[2:]))[:args.qa_limit])
         rows = [r for r in rows if not r["source"].startswith("qa") or r["group"] in keep]
     print(f"{len(rows)} rows: " + ", ".join(f"{s} {sum(r['source'] == s for r in rows)}"
-                                           for s in ("dev", "dev-gold-removed", "qa", "qa-gold-removed")))
+                                           for s in ("dev", "dev-gold-removed", "train", "train-gold-removed", "qa",
+                                                     "qa-gold-removed")))
     variants = {"all features": answerable.FEATURES,
                 "cosines only": ("dense_top", "dense_margin", "sentence_best", "sentence_margin")}
     results = {}
@@ -283,6 +298,10 @@ def main() -> None:
                              {"trained_by": "scripts/train_answerability.py" + flags, "rows": len(rows), "C": C,
                               "dev_weight": DEV_WEIGHT, "cv_dev": {k: v for k, v in results["all features"].items()
                                                                    if k not in ("wrong",)}})
+    if probe:  # held out: never fitted, printed so a change is judged on questions nobody tuned for
+        held_out = [0.0 if off_topic(r) else final.probability(r["features"]) for r in probe]
+        print(f"\nprobe.jsonl, held out ({len(probe)} questions, the final model): "
+              f"{json.dumps(scores(held_out, [r['label'] for r in probe], final.threshold))}")
     args.out.write_text(json.dumps(final.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}: threshold {final.threshold}; coefficients " +
           ", ".join(f"{n} {w:+.2f}" for n, w in zip(final.features, final.coef)))
