@@ -164,7 +164,8 @@ class Runtime:
         self._search_limiter = anyio.CapacityLimiter(max(1, self.settings.max_concurrency, self.settings.query_batch))
         # The answer engine runs the model through asyncio.to_thread, i.e. the loop's default executor:
         # its threads get the query thread count too.
-        self._executor = _GatedExecutor(self.gate, max_workers=max(4, 2 * self.settings.max_concurrency),
+        self._executor = _GatedExecutor(self.gate, max_workers=max(4, 2 * self.settings.max_concurrency,
+                                                                    self.settings.max_concurrency + self.settings.query_batch),
                                             thread_name_prefix="vraagbaak-model", initializer=query_thread,
                                             initargs=(self.settings.query_threads,))
         asyncio.get_running_loop().set_default_executor(self._executor)

@@ -1,5 +1,6 @@
 """HTTP latency of the Vraagbaak API on this machine: /v1/search with 1 and with N concurrent clients,
-/v1/ask (extractive, and generative when the server has an LLM), and the count of 5xx answers.
+/v1/ask extractive with 1 and N clients (and generative, 1 client, when the server has an LLM), and the
+count of 5xx answers.
 
     python scripts/bench_http.py                       # starts `vraagbaak serve` on a free port itself
     python scripts/bench_http.py --url http://127.0.0.1:8000 --clients 8 --repeat 2 --json reports/http.json
@@ -201,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
                         modes[response.json()["mode_used"]] += 1
             report[f"ask_{mode}"] = {**summary(latencies, time.perf_counter() - started), "mode_used": dict(modes)}
             print(f"/v1/ask {mode}, 1 client: {report[f'ask_{mode}']}", flush=True)
+            if mode == "extractive" and args.clients > 1:  # generative: one LLM answers one at a time anyway
+                latencies, _, seconds = run_clients(url, "/v1/ask", bodies, args.clients, args.timeout, tally, headers)
+                report[f"ask_{mode}_{args.clients}_clients"] = summary(latencies, seconds)
+                print(f"/v1/ask {mode}, {args.clients} clients: {report[f'ask_{mode}_{args.clients}_clients']}",
+                      flush=True)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)

@@ -97,6 +97,31 @@ def test_a_server_batches_concurrent_searches_with_unchanged_results(api, servic
     assert together == alone
 
 
+def test_concurrent_answers_retrieve_together_with_unchanged_answers(api, service):
+    """/v1/ask's retrieval may run up to VRAAGBAAK_QUERY_BATCH at once while the encoder batches (not only
+    VRAAGBAAK_MAX_CONCURRENCY, 2), so concurrent answers share forward passes; the answers stay the same."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Waarom is de WOM ingetrokken?", "Wat is de participatieverklaring?", "Wie zit in het LOM?",
+                 "When did the consultation with minority organisations end?", "Wat doet de overheid tegen discriminatie?",
+                 "Hoeveel mensen kwamen op de landelijke ontmoetingsdag?"]
+
+    def answer(q):
+        response = api.post("/v1/ask", json={"question": q, "mode": "extractive"})
+        assert response.status_code == 200, response.text
+        return response.json()["answer"]
+
+    alone = [answer(q) for q in questions]
+    assert service.encoder.batching
+    before = service.encoder.batch_stats
+    with ThreadPoolExecutor(len(questions)) as pool:
+        together = list(pool.map(answer, questions))
+    after = service.encoder.batch_stats
+    assert together == alone
+    embedded, passes = after.total_processed - before.total_processed, after.total_batches - before.total_batches
+    assert embedded >= len(questions) and passes < embedded  # some shared a forward pass
+
+
 def test_a_query_process_caps_blas_threads(service):
     # numpy's OpenBLAS threads busy-wait after each call and took the second core from concurrent
     # searches (rag/service.py limit_blas_threads)
