@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api import chat_tasks
 from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text, interrupted
@@ -38,7 +38,7 @@ from api.chat_sources import owui_sources, sources_footer, strip_footer
 from api.chat_text import ChatRefusal, asker_language, for_chat, notices, say, text_for
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError, stream_error
-from api.schemas import CitationOut, ErrorResponse, LlmInfo, ReferralOut
+from api.schemas import CitationOut, ErrorResponse, LlmInfo, ReferralOut, json_int
 from api.security import public_access
 from rag.config import Settings
 from rag.service import QueryError
@@ -89,7 +89,7 @@ class ChatCompletionRequest(_Tolerant):
     temperature: float | None = Field(None, description="Accepted and ignored")
     max_tokens: int | None = Field(None, ge=1, le=2**31 - 1, description="Accepted and ignored")
     user: str | None = Field(None, description="Accepted and ignored")
-    top_k: StrictInt | None = Field(None, ge=1, le=20, description="Vraagbaak extension: passages given to the answer")
+    top_k: json_int(1, 20) | None = Field(None, description="Vraagbaak extension: passages given to the answer")
     mode: Literal["auto", "extractive", "generative", "plain"] | None = Field(
         None, description="Vraagbaak extension: overrides the mode the model name implies")
 

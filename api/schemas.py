@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
 from rag.search.stores.base import check_date
@@ -25,9 +25,22 @@ NOT_BLANK = not_blank_pattern()
 QUESTION_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK}
 
 
+def _json_integer(value):
+    # JSON Schema's "integer" admits 9.0 (a number with no fraction) but not "9" or true.
+    if isinstance(value, (bool, str)):
+        raise PydanticCustomError("int_type", "expected a JSON integer, got {value}", {"value": repr(value)})
+    return value
+
+
+def json_int(ge: int, le: int):
+    """A count in a request, ``ge``..``le``: an integer as JSON Schema defines it (5 and 5.0), never "5" or
+    true. The bounds sit inside the type so the OpenAPI document states them (on ``X | None`` they are lost)."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_json_integer)]
+
+
 class Strict(BaseModel):
-    # Booleans are StrictBool and counts StrictInt in requests: JSON true/false and JSON integers only, as the
-    # schema says (not 0/1/"yes" for a flag, not "5"/true/5.0 for a count).
+    # Booleans are StrictBool and counts JsonInt in requests: JSON true/false and JSON integers only, as the
+    # schema says (not 0/1/"yes" for a flag, not "5"/true for a count).
     model_config = ConfigDict(extra="forbid")
 
 
@@ -83,7 +96,8 @@ class PassageOut(BaseModel):
 class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, min_length=1, max_length=100,
                                       description="Only these documents (ids from GET /v1/documents)")
-    date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD")
+    date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD, a real "
+                                      "calendar day")
     date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before; a range that "
                                 "ends before it starts is 422 empty_date_range")
 
@@ -104,7 +118,7 @@ class SearchRequest(Strict):
     query: str = Field(description="The question, in any language (nl, en, tr, ar, pl, uk, …); not blank, "
                                    "at most VRAAGBAAK_MAX_QUERY_CHARS",
                        examples=["Waarom is de WOM ingetrokken?"], json_schema_extra=QUESTION_SCHEMA)
-    top_k: StrictInt | None = Field(None, ge=1, le=50, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
+    top_k: json_int(1, 50) | None = Field(None, description="Passages to return (default VRAAGBAAK_TOP_K, 5)")
     filters: SearchFilters | None = None
 
 
@@ -126,7 +140,7 @@ class AskRequest(Strict):
     question: str = Field(description="Not blank, at most VRAAGBAAK_MAX_QUERY_CHARS characters",
                           examples=["Waarom is het overleg met minderhedenorganisaties gestopt?"],
                           json_schema_extra=QUESTION_SCHEMA)
-    top_k: StrictInt | None = Field(None, ge=1, le=20, description="Passages given to the answer (default 5)")
+    top_k: json_int(1, 20) | None = Field(None, description="Passages given to the answer (default 5)")
     mode: Literal["auto", "extractive", "generative", "plain"] = Field(
         "auto", description="auto: plain when an LLM is configured, else extractive; plain: the extractive answer's "
                             "sentences rewritten in plain language in the question's language, each verified against "
