@@ -62,7 +62,8 @@ def test_help_and_the_options_match_the_api():
     from rag.cli.ask import MAX_TOP_K, MODES
 
     assert MODES == ENGINE_MODES == typing.get_args(AskRequest.model_fields["mode"].annotation)
-    assert any(getattr(m, "le", None) == MAX_TOP_K for m in AskRequest.model_fields["top_k"].metadata)
+    top_k = AskRequest.model_json_schema()["properties"]["top_k"]["anyOf"][0]
+    assert top_k["maximum"] == MAX_TOP_K and top_k["minimum"] == 1
 
 
 def test_help_lists_ask(run_cli):
