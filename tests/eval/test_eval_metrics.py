@@ -61,14 +61,14 @@ def test_edge_cases():
 
 
 def test_question_sets_are_well_formed_and_their_gold_quotes_are_in_the_corpus():
-    """dev.jsonl and probe.jsonl: the dev set's fields, answerable ⇔ gold quotes, every quote in its document."""
+    """dev, probe and train: the dev set's fields, answerable ⇔ gold quotes, every quote in its document."""
     import json
 
     from eval.metrics import contains
     from rag.config import PROJECT_ROOT
 
     corpus = PROJECT_ROOT / "data" / "corpus"
-    for name in ("dev.jsonl", "probe.jsonl"):
+    for name in ("dev.jsonl", "probe.jsonl", "train.jsonl"):
         rows = [json.loads(line) for line in (PROJECT_ROOT / "data" / "eval" / name).open(encoding="utf-8")]
         assert len({r["id"] for r in rows}) == len(rows), name
         for r in rows:
