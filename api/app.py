@@ -11,8 +11,10 @@ the routes; errors in one shape (api/errors.py); API keys per route (api/securit
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import admin, ask, documents, feedback, health, openai_compat, search, web
@@ -22,6 +24,8 @@ from api.observability import REQUEST_ID_HEADER, Metrics, RequestContextMiddlewa
 from api.runtime import Runtime
 from rag.config import Settings, load_settings
 from rag.service import Vraagbaak
+
+DOCS_ASSETS = "/docs-assets"  # Swagger UI and ReDoc files (api/app.py _offline_docs)
 
 DESCRIPTION = """
 Questions about Dutch government documents, answered from those documents with citations.
@@ -59,6 +63,31 @@ class JsonCORSMiddleware(CORSMiddleware):
                               f"{response.body.decode(errors='replace')} (VRAAGBAAK_CORS_ORIGINS)", headers)
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc with their files served from the fastapi-offline wheel, not a CDN."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title="Vraagbaak – API docs",
+                                   swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png")
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title="Vraagbaak – API reference",
+                              redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
+
+
 def create_app(settings: Settings | None = None, service: Vraagbaak | None = None) -> FastAPI:
     """The app for these settings (default: from VRAAGBAAK_* variables). ``service``: an already
     opened Vraagbaak to serve instead of loading one at startup (tests, embedding in another program)."""
@@ -81,7 +110,10 @@ def create_app(settings: Settings | None = None, service: Vraagbaak | None = Non
         version=_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's own pages load Swagger UI and ReDoc from a CDN: blank offline
+        redoc_url=None,
     )
+    _offline_docs(app)
     app.state.settings = settings
     app.state.runtime = runtime
     install_error_handlers(app)

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from api.observability import current_request_id
 
@@ -76,7 +77,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     elif status == 400 and "parsing the body" in message:
         # FastAPI says only "error parsing the body": not UTF-8, or JSON nested too deeply for the parser.
         code, message = "invalid_body", "the request body could not be read: send JSON encoded as UTF-8"
-        with contextlib.suppress(UnicodeDecodeError, RuntimeError):
+        # Best effort: a client gone mid-body (ClientDisconnect) must not turn this 400 into a 500.
+        with contextlib.suppress(UnicodeDecodeError, RuntimeError, ClientDisconnect):
             (await request.body()).decode("utf-8")
             message = "the request body could not be parsed: its JSON is nested too deeply"
     return error_response(status, code, message, getattr(exc, "headers", None))

@@ -14,7 +14,7 @@ from rag.search.stores.base import check_date
 from rag.service import is_blank, not_blank_pattern
 
 
-ISO_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"  # ASCII digits: Python's \d takes "٢٠١٣"
 
 
 # What a question must be, stated in the OpenAPI document: at least one character that is not

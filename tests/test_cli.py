@@ -99,7 +99,9 @@ def test_index_reports_up_to_date(run_cli):
     (["search", "x", "--doc", "geen-document"], "unknown document id"),
     (["search", "x", "--from", "2024-02-30"], "not a date"),
     (["search", "x", "--from", "2024", "--to", "2013"], "is after"),
-    (["search", "x", "--top-k", "0"], "at least 1"),
+    (["search", "x", "--top-k", "0"], "between 1 and 50"),
+    (["search", "x", "--top-k", "1000"], "between 1 and 50"),  # as /v1/search
+    (["search", "x", "--from", "٢٠١٣"], "not a date"),  # ASCII digits only (int() would read these)
     (["index", "--corpus", "/nonexistent/corpus"], "does not exist"),
     (["frobnicate"], "invalid choice"),
 ])

@@ -44,14 +44,20 @@ class InputError(ValueError):
 # ---------------------------------------------------------------- argument parsing
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+SEARCH_MAX_TOP_K = 50  # as POST /v1/search (api/schemas.SearchRequest)
+
+
+def _top_k_type(limit: int, endpoint: str):
+    """An argparse type: a whole number 1..``limit``, the bound ``endpoint`` has."""
+    def top_k(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {limit} (as for {endpoint}), got {value}")
+        return value
+    return top_k
 
 
 def _iso_date(text: str) -> str:
@@ -125,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("query", nargs="?", metavar="QUESTION",
                    help="the question, in any language (nl, en, tr, ar, pl, uk, …; quote it)")
-    s.add_argument("-k", "--top-k", type=_positive_int, metavar="K",
+    s.add_argument("-k", "--top-k", type=_top_k_type(SEARCH_MAX_TOP_K, "/v1/search"), metavar="K",
                    help="number of passages to return (default: VRAAGBAAK_TOP_K or 5)")
     s.add_argument("--json", action="store_true",
                    help="print JSON: {query, results, took_ms} (batch: one object per line)")

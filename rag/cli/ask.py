@@ -17,7 +17,7 @@ import sys
 import textwrap
 
 from rag.cli import (EXIT_OK, EXIT_USAGE, InputError, _dumps, _note, _open_service, _preview, _question_lines,
-                     _settings, _wrap)
+                     _settings, _top_k_type, _wrap)
 
 # What POST /v1/ask accepts (api/schemas.AskRequest; rag/answer/engine.MODES): kept here so that
 # `vraagbaak --help` does not import the engine; tests/test_cli_ask.py checks they agree.
@@ -25,16 +25,6 @@ MODES = ("auto", "extractive", "generative", "plain")
 MAX_TOP_K = 20
 RELATED_PREVIEW_CHARS = 300  # of each related passage shown under an abstention
 EXAMPLE_QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
-
-
-def _top_k(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= MAX_TOP_K:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_TOP_K} (as for /v1/ask), got {value}")
-    return value
 
 
 def add_parser(sub) -> None:
@@ -71,7 +61,7 @@ def add_parser(sub) -> None:
                    help="the question, in any language (nl, en, tr, ar, pl, uk, …; quote it)")
     a.add_argument("--mode", choices=MODES, default="auto",
                    help="how the answer is written (default: auto; see below)")
-    a.add_argument("-k", "--top-k", type=_top_k, metavar="K",
+    a.add_argument("-k", "--top-k", type=_top_k_type(MAX_TOP_K, "/v1/ask"), metavar="K",
                    help=f"passages given to the answer, 1 to {MAX_TOP_K} (default: VRAAGBAAK_TOP_K or 5)")
     a.add_argument("--json", action="store_true",
                    help="print /v1/ask's JSON response (batch: one object per line)")

@@ -112,6 +112,8 @@ def test_no_notice_contains_a_url_outside_the_table():
     ("Як подати заяву на возз'єднання сім'ї з дружиною?", "uk", "family_reunification"),
     ("Wie kan mij gratis juridisch advies geven over mijn huurcontract?", "nl", "legal_aid"),
     ("Ik word op mijn werk gediscrimineerd vanwege mijn hoofddoek. Waar kan ik dat melden?", "nl", "discrimination"),
+    ("Ile wynosi zasiłek na dziecko w Holandii?", "pl", "child_benefit"),  # singular "dziecko" too
+    ("Який розмір допомоги на дитину в Нідерландах?", "uk", "child_benefit"),
 ])
 def test_topics_in_six_languages(referrer, encoder, question, language, topic):
     ref = referrer.refer(question, language, encoder.encode_query(question))

@@ -117,6 +117,8 @@ def test_documents_list_and_detail(api, service):
     starts = [p["char_start"] for p in detail["passages"]]
     assert starts == sorted(starts)
     assert_error(api.get("/v1/documents/geen-document"), 404, "document_not_found")
+    long_id = assert_error(api.get("/v1/documents/" + "a" * 5000), 404, "document_not_found")
+    assert len(long_id["message"]) < 200  # the id is shortened, not echoed whole
 
 
 def test_passage_with_neighbours_for_citation_links(api):
@@ -164,6 +166,7 @@ BAD_JSON_BODIES = [
     ("/v1/search", {"query": QUESTION, "top_k": True}, 422, "invalid_request"),
     ("/v1/ask", {"question": QUESTION, "top_k": 3.5}, 422, "invalid_request"),
     ("/v1/search", {"query": QUESTION, "filters": {"date_to": "2013-02-30"}}, 422, "invalid_request"),
+    ("/v1/search", {"query": QUESTION, "filters": {"date_to": "٢٠١٣"}}, 422, "invalid_request"),  # ASCII digits
     ("/v1/search", {"query": QUESTION, "topk": 3}, 422, "invalid_request"),
     ("/v1/search", {"question": QUESTION}, 422, "invalid_request"),
     ("/v1/search", {"query": 42}, 422, "invalid_request"),
@@ -325,6 +328,13 @@ def test_cors_preflight_and_simple_requests(api, api_server):
 def test_openapi_docs(api):
     docs = api.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # offline: every script, style and icon the docs pages load is served here, none from a CDN
+    for page in (docs, api.get("/redoc")):
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert assets and all(a.startswith("/") for a in assets), assets
+        for asset in assets:
+            if asset != "/openapi.json":
+                assert api.get(asset).status_code == 200, asset
     spec = api.get("/openapi.json").json()
     for path in ("/v1/search", "/v1/ask", "/v1/chat/completions", "/v1/models", "/v1/documents",
                  "/v1/documents/{doc_id}", "/v1/passages/{passage_id}", "/healthz", "/readyz"):
@@ -451,3 +461,18 @@ def test_an_internal_error_is_a_500_in_the_error_shape(service, settings, serve_
         assert client.get("/v1/documents").status_code == 200
         metrics = client.get("/metrics").text
         assert 'vraagbaak_http_requests_total{method="POST",route="/v1/search",status="500"} 1.0' in metrics
+
+
+def test_a_client_gone_mid_body_is_not_a_server_error(api_server):
+    """Content-Length promises more than arrives, then the socket closes: no 500 in the metrics."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = api_server()
+    parts = urlparse(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as s:
+        s.sendall(b"POST /v1/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n"
+                  b'{"question": "W')
+    time.sleep(1.0)
+    metrics = httpx.get(url + "/metrics", timeout=30).text
+    assert not re.search(r'vraagbaak_http_requests_total\{method="POST",route="/v1/ask",status="5\d\d"\}', metrics)

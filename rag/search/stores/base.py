@@ -34,7 +34,7 @@ REBUILD_HINT = "rebuild it with `vraagbaak index` (or `make index`)"
 CANDIDATES_PER_CHANNEL = 200
 
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")  # ASCII: \d would take "٢٠١٣"
 
 
 def check_date(text: str) -> str:
