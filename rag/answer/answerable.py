@@ -162,6 +162,23 @@ def _found(stem: str, stems: set[str]) -> bool:
     return stem in stems or (len(stem) >= 4 and any(stem in s for s in stems))
 
 
+def _about(question_stems: list[str], sentence: str, vocab: Vocabulary) -> bool:
+    """The sentence shares a content stem with the (Dutch) question: "€ 20 miljoen voor gemeenten" is an
+    amount, but not of "Hoeveel kost het inburgeringsexamen?"."""
+    stems = set(vocab.analyze(sentence))
+    cues = _cue_stems()
+    return any(_found(s, stems) for s in question_stems if s not in cues)
+
+
+_CUE_WORDS = "kost kosten jaar jaren maand maanden week weken dag dagen geld euro bedrag prijs mensen keer aantal procent"
+
+
+@lru_cache(maxsize=1)
+def _cue_stems() -> frozenset:
+    # Words that say what kind of figure is asked, not what it is about.
+    return frozenset(Analyzer()(_CUE_WORDS))
+
+
 def coverage(question_stems: list[str], sentence_stems: set[str], vocab: Vocabulary) -> float:
     """idf-weighted share of the question's content stems present in ``sentence_stems``; 0 if none."""
     weights = {s: vocab.weight(s) for s in question_stems}
@@ -213,7 +230,9 @@ def features(question: str, query_vector: np.ndarray, passages: list[Passage], c
         "unknown_terms": unknown if lexical else 0.0,
         "names_missing": missing / len(names) if names else 0.0,
         "type_expected": float(kind is not None),
-        "type_missing": float(kind in VISIBLE_TYPES and not any(carries(kind, cands[i].text) for i in best)),
+        "type_missing": float(kind in VISIBLE_TYPES and not any(
+            carries(kind, cands[i].text) and (language != "nl" or _about(q_stems, cands[i].text, vocab))
+            for i in best)),
         "personal": float(personal(question)),
     }
     return Evidence(features=f, expected=kind, best=best)

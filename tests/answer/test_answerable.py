@@ -219,6 +219,14 @@ def test_question_for_a_figure_or_contact_the_passages_lack_is_referred(engine, 
     assert answer.referral and channel in json.dumps(answer.referral.to_dict(), ensure_ascii=False)
 
 
+def test_a_figure_about_something_else_does_not_count_as_the_answer(engine):
+    """"€ 20 miljoen wordt over de gemeenten verdeeld" carries an amount, but not the exam's fee: the type
+    counts as missing. (The short question is still answered: its cosines outweigh it, P 0.42 ≥ 0.30.)"""
+    answer = run(engine.answer("Hoeveel kost het inburgeringsexamen?", mode="extractive"))
+    assert answer.answerability["expected_type"] == "money"
+    assert answer.answerability["features"]["type_missing"] == 1.0
+
+
 def test_why_question_answer_states_the_reason(engine):
     answer = run(engine.answer("Waarom is het overleg met minderhedenorganisaties gestopt?", mode="extractive"))
     assert not answer.abstained
