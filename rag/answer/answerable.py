@@ -92,7 +92,8 @@ _PERSONAL = re.compile(
     r"\b(ik|mijn|mij|me|wij|we|onze|ons|i|my|me|we|our|us|ben|benim|bana|jestem|mam|mój|moja|moje|mnie)\b"
     r"|أنا|لدي|عندي|حصلت|يمكنني", re.I)
 _NAME = re.compile(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z]{2,}|[A-Z][a-zà-ÿ]{2,})\b")
-# Answer types with a visible form (a figure, a date, a phone number or address): a best sentence without one does not answer.
+# Answer types with a visible form (a figure, a date, a phone number or address): a best sentence without
+# one does not answer.
 # Reasons, actors and procedures are often stated without cue words ("Het overleg was achterhaald."), so
 # their absence is no evidence; counting it made type_missing fire on 4 answerable dev questions and
 # cost 0.04 grouped-CV F1 (scripts/train_answerability.py, 2026-11-30).
@@ -162,14 +163,6 @@ def _found(stem: str, stems: set[str]) -> bool:
     return stem in stems or (len(stem) >= 4 and any(stem in s for s in stems))
 
 
-def _about(question_stems: list[str], sentence: str, vocab: Vocabulary) -> bool:
-    """The sentence shares a content stem with the (Dutch) question: "€ 20 miljoen voor gemeenten" is an
-    amount, but not of "Hoeveel kost het inburgeringsexamen?"."""
-    stems = set(vocab.analyze(sentence))
-    cues = _cue_stems()
-    return any(_found(s, stems) for s in question_stems if s not in cues)
-
-
 _CUE_WORDS = "kost kosten jaar jaren maand maanden week weken dag dagen geld euro bedrag prijs mensen keer aantal procent"
 
 
@@ -177,6 +170,14 @@ _CUE_WORDS = "kost kosten jaar jaren maand maanden week weken dag dagen geld eur
 def _cue_stems() -> frozenset:
     # Words that say what kind of figure is asked, not what it is about.
     return frozenset(Analyzer()(_CUE_WORDS))
+
+
+def _about(question_stems: list[str], sentence: str, vocab: Vocabulary) -> bool:
+    """The sentence shares a content stem with the (Dutch) question: "€ 20 miljoen voor gemeenten" is an
+    amount, but not of "Hoeveel kost het inburgeringsexamen?"."""
+    stems = set(vocab.analyze(sentence))
+    cues = _cue_stems()
+    return any(_found(s, stems) for s in question_stems if s not in cues)
 
 
 def coverage(question_stems: list[str], sentence_stems: set[str], vocab: Vocabulary) -> float:
