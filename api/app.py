@@ -72,7 +72,7 @@ def _offline_docs(app: FastAPI) -> None:
     assets = Path(fastapi_offline.__file__).parent / "static"
     app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
 
-    @app.get("/docs", include_in_schema=False)
+    @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)  # HEAD: uptime checks
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title="Vraagbaak – API docs",
@@ -80,7 +80,7 @@ def _offline_docs(app: FastAPI) -> None:
                                    swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
                                    swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png")
 
-    @app.get("/redoc", include_in_schema=False)
+    @app.api_route("/redoc", methods=["GET", "HEAD"], include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title="Vraagbaak – API reference",

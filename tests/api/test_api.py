@@ -329,6 +329,7 @@ def test_openapi_docs(api):
     docs = api.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     # offline: every script, style and icon the docs pages load is served here, none from a CDN
+    assert api.head("/docs").status_code == 200 and api.head("/redoc").status_code == 200
     for page in (docs, api.get("/redoc")):
         assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
         assert assets and all(a.startswith("/") for a in assets), assets
