@@ -39,7 +39,7 @@ def json_int(ge: int, le: int):
 
 
 class Strict(BaseModel):
-    # Booleans are StrictBool and counts JsonInt in requests: JSON true/false and JSON integers only, as the
+    # Booleans are StrictBool and counts json_int in requests: JSON true/false and JSON integers only, as the
     # schema says (not 0/1/"yes" for a flag, not "5"/true for a count).
     model_config = ConfigDict(extra="forbid")
 
@@ -96,11 +96,10 @@ class PassageOut(BaseModel):
 class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, min_length=1, max_length=100,
                                       description="Only these documents (ids from GET /v1/documents)")
-    date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM or YYYY-MM-DD, a real "
-                                      "calendar day")
+    date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM "
+                                  "or YYYY-MM-DD, a real calendar day")
     date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before; a range that "
                                 "ends before it starts is 422 empty_date_range")
-
 
     @field_validator("date_from", "date_to")
     @classmethod

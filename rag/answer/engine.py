@@ -138,7 +138,7 @@ class AnswerEngine:
         """Run CPU-bound model work off the event loop, at most max_concurrency at once. Retrieval may
         run up to VRAAGBAAK_QUERY_BATCH at once when the encoder batches queries: a waiting retrieval
         holds a thread, not a core, and letting only 2 in kept batches at 2 (8 clients: 7.5 answers/s
-        against 14.4/s; README "Latency and throughput over HTTP")."""
+        against 13.4/s; README "Latency and throughput over HTTP")."""
         loop = asyncio.get_running_loop()
         sems = self._semaphores.get(loop)
         if sems is None:  # one pair per loop: tests and tools may run several loops in turn
