@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval.metrics import percentile as pct  # noqa: E402
+from rag.answer import generate as gen  # noqa: E402
 from rag.answer.engine import AnswerEngine  # noqa: E402
 from rag.answer.verify import Collected  # noqa: E402
 from rag.answer.sentences import drop_cut_off  # noqa: E402
@@ -64,14 +65,14 @@ async def generative(engine: AnswerEngine, rows: list[dict]) -> None:
             outcomes.append("abstained before the LLM")
             print(f"{r['id']} abstained before the LLM (P(answerable) {ctx.decision.probability:.3f})")
             continue
-        prompt = engine._prompt(ctx, None)
+        prompt = gen.prompt(engine, ctx, None)
         got, error, model, note = Collected(), None, None, ""
         t0 = time.perf_counter()
         try:
             reply = await engine.llm.chat(prompt.messages)
             model = reply.model
             text = drop_cut_off(reply.text) if reply.finish_reason == "length" else reply.text
-            v = await engine._run(engine.verifier.verify, text, ctx.passages, engine._verify_language(text, ctx),
+            v = await engine._run(engine.verifier.verify, text, ctx.passages, gen.reply_language(text, ctx),
                                   ctx.sources, ctx.question)
             got.add(v)
             added = sum(any("added" in x for x in c.reasons) for c in v.checks)
@@ -86,7 +87,7 @@ async def generative(engine: AnswerEngine, rows: list[dict]) -> None:
             note = str(exc)
         llm_s = time.perf_counter() - t0
         called += 1
-        answer = await engine._settle(ctx, got, model, error, "generative")
+        answer = await gen.settle(engine, ctx, got, model, error, "generative")
         took = time.perf_counter() - started
         times.append(took)
         llm_times.append(llm_s)
