@@ -16,8 +16,8 @@ import shutil
 import sys
 import textwrap
 
-from rag.cli import (EXIT_OK, EXIT_USAGE, InputError, _dumps, _note, _open_service, _preview, _question_lines,
-                     _settings, _top_k_type, _wrap)
+from rag.cli.common import (EXIT_OK, EXIT_USAGE, InputError, dumps, load_cli_settings, note, open_service, preview,
+                            question_lines, top_k_type, wrap)
 
 # What POST /v1/ask accepts (api/schemas.AskRequest; rag/answer/engine.MODES): kept here so that
 # `vraagbaak --help` does not import the engine; tests/test_cli_ask.py checks they agree.
@@ -31,12 +31,12 @@ def add_parser(sub) -> None:
     a = sub.add_parser(
         "ask",
         help="answer a question, with numbered sources (as POST /v1/ask)",
-        description=_wrap("Answer a question from the documents: a short answer whose sentences end with [n] "
-                          "markers, then the sources they point to. When the documents do not answer it, "
-                          "says so, says where to ask instead, and lists the closest passages as related "
-                          "passages, not as the answer. The same answer as POST /v1/ask; an LLM is used "
-                          "when VRAAGBAAK_LLM_BASE_URL is set, and when it fails the answer is extractive "
-                          "(with a note on stderr)."),
+        description=wrap("Answer a question from the documents: a short answer whose sentences end with [n] "
+                         "markers, then the sources they point to. When the documents do not answer it, "
+                         "says so, says where to ask instead, and lists the closest passages as related "
+                         "passages, not as the answer. The same answer as POST /v1/ask; an LLM is used "
+                         "when VRAAGBAAK_LLM_BASE_URL is set, and when it fails the answer is extractive "
+                         "(with a note on stderr)."),
         epilog=textwrap.dedent(f"""\
             examples:
               vraagbaak ask "{EXAMPLE_QUESTION}"
@@ -61,7 +61,7 @@ def add_parser(sub) -> None:
                    help="the question, in any language (nl, en, tr, ar, pl, uk, …; quote it)")
     a.add_argument("--mode", choices=MODES, default="auto",
                    help="how the answer is written (default: auto; see below)")
-    a.add_argument("-k", "--top-k", type=_top_k_type(MAX_TOP_K, "/v1/ask"), metavar="K",
+    a.add_argument("-k", "--top-k", type=top_k_type(MAX_TOP_K, "/v1/ask"), metavar="K",
                    help=f"passages given to the answer, 1 to {MAX_TOP_K} (default: VRAAGBAAK_TOP_K or 5)")
     a.add_argument("--json", action="store_true",
                    help="print /v1/ask's JSON response (batch: one object per line)")
@@ -108,7 +108,7 @@ def format_answer(payload: dict, width: int | None = None) -> str:
         out.append(wrap.fill(f"[{n}] {c['citation']}"))
         if payload["abstained"]:
             wrap.initial_indent = wrap.subsequent_indent
-            out.append(wrap.fill(" ".join(_preview(c["text"], RELATED_PREVIEW_CHARS).split())))
+            out.append(wrap.fill(" ".join(preview(c["text"], RELATED_PREVIEW_CHARS).split())))
     if numbers:
         out.append("")
     what = "no answer in the documents" if payload["abstained"] else f"{payload['mode_used']} answer"
@@ -141,7 +141,7 @@ def _questions(args, settings) -> list[tuple[int, str, str | None]]:
         return [(1, args.question, None)]
     if args.question is not None:
         raise InputError("give a QUESTION or --questions-file, not both")
-    return [(n, line, error) for n, line, _, error in _question_lines(args.questions_file, settings.max_query_chars)]
+    return [(n, line, error) for n, line, _, error in question_lines(args.questions_file, settings.max_query_chars)]
 
 
 async def _answer_all(engine, batch, args, top_k: int, single: bool) -> int:
@@ -160,15 +160,15 @@ async def _answer_all(engine, batch, args, top_k: int, single: bool) -> int:
                     if single:
                         raise
                     error = str(exc)
-            if payload is not None and (note := fallback_note(payload, args.mode)):
-                _note(note if single else f"line {n}: {note}")
+            if payload is not None and (message := fallback_note(payload, args.mode)):
+                note(message if single else f"line {n}: {message}")
             if single:
-                sys.stdout.write(_dumps(payload, indent=2) + "\n" if args.json else format_answer(payload))
+                sys.stdout.write(dumps(payload, indent=2) + "\n" if args.json else format_answer(payload))
                 continue
             failed += error is not None
             if args.json:
                 obj = {"line": n, **payload} if error is None else {"line": n, "question": question, "error": error}
-                sys.stdout.write(_dumps(obj) + "\n")
+                sys.stdout.write(dumps(obj) + "\n")
             else:
                 sys.stdout.write(f"== {n}: {question}\n")
                 sys.stdout.write(f"   error: {error}\n\n" if error else format_answer(payload) + "\n")
@@ -182,7 +182,7 @@ async def _answer_all(engine, batch, args, top_k: int, single: bool) -> int:
 def cmd_ask(args) -> int:
     import asyncio
 
-    settings = _settings()
+    settings = load_cli_settings()
     batch = _questions(args, settings)  # everything that can be checked without the model, first
     engine = None  # not needed when every line of a batch is already refused
     if any(error is None for *_, error in batch):
@@ -190,13 +190,13 @@ def cmd_ask(args) -> int:
 
         # The engine logs an LLM failure as a warning; here fallback_note says it, once and shorter.
         logging.getLogger("vraagbaak.answer").addHandler(logging.NullHandler())
-        service = _open_service(settings)
+        service = open_service(settings)
         service.encoder.model  # load the model now, so took_ms measures the answer alone (as in the API)
         engine = AnswerEngine(service)  # the LLM from VRAAGBAAK_LLM_*, as for the server
     failed = asyncio.run(_answer_all(engine, batch, args, args.top_k or settings.top_k,
                                      single=args.questions_file is None))
     if failed:
-        _note(f"{failed} of {len(batch)} lines were not answered "
-              f"(see the error {'objects' if args.json else 'lines'})")
+        note(f"{failed} of {len(batch)} lines were not answered "
+             f"(see the error {'objects' if args.json else 'lines'})")
         return EXIT_USAGE
     return EXIT_OK
