@@ -1,7 +1,8 @@
 """POST /v1/feedback (citizens: thumbs up or down on an answer, with an optional comment) and
 GET /v1/feedback (API key: the stored feedback as JSON pages or a CSV export).
 
-Storage is rag/feedback.py (SQLite at VRAAGBAAK_FEEDBACK_DB); this module only speaks HTTP.
+Storage is rag/feedback/ (SQLite at VRAAGBAAK_FEEDBACK_DB, or PostgreSQL at VRAAGBAAK_DATABASE_URL); this
+module only speaks HTTP.
 """
 
 from __future__ import annotations

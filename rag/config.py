@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     chat_sources_footer: bool = True  # chat completions end with a "Bronnen:" list for plain chat UIs
     chat_source_events: bool = True  # chat completions carry Open WebUI source events (a stream) / sources (JSON)
     log_level: str = "info"
-    # Citizens' feedback on answers (rag/feedback.py, SQLite). Empty: <cache_dir>/feedback.sqlite3,
+    # Citizens' feedback on answers (rag/feedback/, SQLite unless database_url is set). Empty: <cache_dir>/feedback.sqlite3,
     # beside the other state that outlives the work tree (a volume in the Docker image).
     feedback_db: Path | None = None
     # POST /v1/feedback per client address and minute (a burst of this many, then evenly); 0 = no limit.

@@ -12,10 +12,11 @@ from rag.config import PROJECT_ROOT
 
 WRITER = textwrap.dedent("""
     import sys
-    from rag.feedback import FeedbackStore, NewFeedback
-    from rag.feedback_pg import PostgresFeedbackStore
+    from rag.feedback import NewFeedback
+    from rag.feedback.pg_store import PostgresFeedbackStore
+    from rag.feedback.sqlite_store import SqliteFeedbackStore
     target = sys.argv[1]
-    store = PostgresFeedbackStore(target) if target.startswith("postgresql://") else FeedbackStore(target)
+    store = PostgresFeedbackStore(target) if target.startswith("postgresql://") else SqliteFeedbackStore(target)
     name, count = sys.argv[2], int(sys.argv[3])
     sys.stdin.readline()  # start together
     for i in range(count):

@@ -1,4 +1,4 @@
-"""Feedback on answers: the SQLite store (rag/feedback.py) on real files, and POST/GET /v1/feedback
+"""Feedback on answers: the SQLite store (rag/feedback/sqlite_store.py) on real files, and POST/GET /v1/feedback
 against a real running server with the real model and index.
 
 Store: schema versions and migrations (also a failed one, and a file from a newer version), writers in
@@ -21,7 +21,8 @@ import httpx
 import pytest
 
 from api.ratelimit import RateLimiter
-from rag.feedback import MIGRATIONS, FeedbackStore, FeedbackStoreError, NewFeedback
+from rag.feedback import FeedbackStoreError, NewFeedback
+from rag.feedback.sqlite_store import MIGRATIONS, SqliteFeedbackStore
 
 from feedback_writers import write_at_once, writer  # tests/feedback_writers.py
 
@@ -52,7 +53,7 @@ def columns(path) -> list[str]:
 
 def test_store_creates_its_schema_on_first_write_only(tmp_path):
     path = tmp_path / "sub" / "feedback.sqlite3"
-    store = FeedbackStore(path)
+    store = SqliteFeedbackStore(path)
     assert store.count() == 0 and store.page() == [] and list(store.csv_lines())[1:] == []
     assert not path.exists() and not path.parent.exists()  # reading creates nothing
 
@@ -62,7 +63,7 @@ def test_store_creates_its_schema_on_first_write_only(tmp_path):
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
-    again = FeedbackStore(path)  # another process, or the next start: nothing is re-created
+    again = SqliteFeedbackStore(path)  # another process, or the next start: nothing is re-created
     assert again.migrate() == len(MIGRATIONS)
     [row] = again.page()
     assert row == stored
@@ -71,12 +72,12 @@ def test_store_creates_its_schema_on_first_write_only(tmp_path):
 
 def test_a_new_migration_upgrades_an_old_file_and_keeps_its_rows(tmp_path):
     path = tmp_path / "feedback.sqlite3"
-    old = FeedbackStore(path)
+    old = SqliteFeedbackStore(path)
     for n in range(3):
         old.add(item(n))
     assert user_version(path) == 1
 
-    newer = FeedbackStore(path, migrations=MIGRATIONS + (
+    newer = SqliteFeedbackStore(path, migrations=MIGRATIONS + (
         ("ALTER TABLE feedback ADD COLUMN channel TEXT NOT NULL DEFAULT 'web'",),))
     assert newer.migrate() == 2
     assert user_version(path) == 2 and "channel" in columns(path)
@@ -86,26 +87,26 @@ def test_a_new_migration_upgrades_an_old_file_and_keeps_its_rows(tmp_path):
 
     # The older code refuses a file from the newer one instead of writing into a schema it does not know.
     with pytest.raises(FeedbackStoreError, match="schema version 2, newer"):
-        FeedbackStore(path).add(item(4))
+        SqliteFeedbackStore(path).add(item(4))
     assert newer.count() == 4
 
 
 def test_a_failing_migration_changes_nothing(tmp_path):
     path = tmp_path / "feedback.sqlite3"
-    FeedbackStore(path).add(item(1))
-    broken = FeedbackStore(path, migrations=MIGRATIONS + (
+    SqliteFeedbackStore(path).add(item(1))
+    broken = SqliteFeedbackStore(path, migrations=MIGRATIONS + (
         ("ALTER TABLE feedback ADD COLUMN channel TEXT", "ALTER TABLE nergens ADD COLUMN x TEXT"),))
     with pytest.raises(FeedbackStoreError, match="nergens"):
         broken.migrate()
     assert user_version(path) == 1 and "channel" not in columns(path)  # the first statement was rolled back too
-    assert FeedbackStore(path).count() == 1
+    assert SqliteFeedbackStore(path).count() == 1
 
 
 def test_an_unusable_location_is_a_clear_error(tmp_path):
     blocker = tmp_path / "geen-map"
     blocker.write_text("a file where the folder should be")
     with pytest.raises(FeedbackStoreError, match="geen-map"):
-        FeedbackStore(blocker / "feedback.sqlite3").add(item(1))
+        SqliteFeedbackStore(blocker / "feedback.sqlite3").add(item(1))
 
 
 def test_rating_must_be_up_or_down():
@@ -121,7 +122,7 @@ def test_new_file_opened_by_many_at_once(tmp_path):
         start, errors = threading.Barrier(8), []
 
         def first_write(t: int) -> None:
-            store = FeedbackStore(path)
+            store = SqliteFeedbackStore(path)
             start.wait()
             try:
                 store.add(item(t))
@@ -133,18 +134,18 @@ def test_new_file_opened_by_many_at_once(tmp_path):
             w.start()
         for w in workers:
             w.join(60)
-        assert errors == [] and FeedbackStore(path).count() == 8 and user_version(path) == len(MIGRATIONS)
+        assert errors == [] and SqliteFeedbackStore(path).count() == 8 and user_version(path) == len(MIGRATIONS)
 
 
 def test_many_threads_write_at_once_and_nothing_is_lost(tmp_path):
     path = tmp_path / "feedback.sqlite3"
-    shared = FeedbackStore(path)  # one store shared by half the threads; the others open their own
+    shared = SqliteFeedbackStore(path)  # one store shared by half the threads; the others open their own
     threads, per_thread, errors, ids = 8, 25, [], []
     lock = threading.Lock()
     start = threading.Barrier(threads)
 
     def write(t: int) -> None:
-        store = shared if t % 2 else FeedbackStore(path)
+        store = shared if t % 2 else SqliteFeedbackStore(path)
         start.wait()
         for i in range(per_thread):
             try:
@@ -161,7 +162,7 @@ def test_many_threads_write_at_once_and_nothing_is_lost(tmp_path):
         w.join(60)
     assert errors == []
     assert len(ids) == len(set(ids)) == threads * per_thread
-    rows = list(FeedbackStore(path).rows())
+    rows = list(SqliteFeedbackStore(path).rows())
     assert len(rows) == threads * per_thread
     assert {r.answer_id for r in rows} == {f"antwoord{t * 1000 + i:04d}" for t in range(threads) for i in range(per_thread)}
 
@@ -169,7 +170,7 @@ def test_many_threads_write_at_once_and_nothing_is_lost(tmp_path):
 def test_several_processes_write_at_once(tmp_path):
     path = tmp_path / "feedback.sqlite3"
     written = write_at_once(path, processes=3, count=40)
-    rows = list(FeedbackStore(path).rows())
+    rows = list(SqliteFeedbackStore(path).rows())
     assert len(rows) == 120 and len({r.id for r in rows}) == 120
     assert sorted(r.answer_id for r in rows) == sorted(written)
 
@@ -188,7 +189,7 @@ def test_what_a_killed_writer_acknowledged_is_on_disk(tmp_path):
     proc.stderr.close()
     proc.stdin.close()
 
-    store = FeedbackStore(path)
+    store = SqliteFeedbackStore(path)
     stored = {r.id for r in store.rows()}
     assert set(acknowledged) <= stored
     with sqlite3.connect(path) as conn:
@@ -198,7 +199,7 @@ def test_what_a_killed_writer_acknowledged_is_on_disk(tmp_path):
 
 
 def test_csv_is_rfc4180_and_safe_to_open_in_a_spreadsheet(tmp_path):
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store = SqliteFeedbackStore(tmp_path / "feedback.sqlite3")
     tricky = 'Klopt niet, "helemaal" niet;\nzie vraag 3 — één ding'
     store.add(item(1, rating="up", comment=tricky, passage_ids=("a#1", "b#2")))
     store.add(item(2, comment="=HYPERLINK(\"http://x\")", question="+31 6 vraag?", abstained=None, mode=None))

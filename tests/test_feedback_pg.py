@@ -1,4 +1,4 @@
-"""Feedback in PostgreSQL (rag/feedback_pg.py) on a real server: the same schema and migrations as the
+"""Feedback in PostgreSQL (rag/feedback/pg_store.py) on a real server: the same schema and migrations as the
 SQLite store, writers in two processes at once, a newer schema refused, and the API writing there
 when VRAAGBAAK_DATABASE_URL is set."""
 
@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from rag.feedback import FeedbackStoreError, NewFeedback, open_feedback_store
-from rag.feedback_pg import MIGRATIONS, PostgresFeedbackStore
+from rag.feedback.pg_store import MIGRATIONS, PostgresFeedbackStore
 
 from feedback_writers import write_at_once  # tests/feedback_writers.py
 

@@ -1,6 +1,6 @@
 """Feedback in PostgreSQL (when ``VRAAGBAAK_DATABASE_URL`` is set): every API replica writes to one table.
 
-The same columns as the SQLite file (rag/feedback.py) and the same numbered migrations, applied in
+The same columns as the SQLite file (sqlite_store.py) and the same numbered migrations, applied in
 order the first time a process touches the database; the version is kept in
 ``vraagbaak_schema`` (``component = 'feedback'``). PostgreSQL runs DDL in transactions, so each
 migration and its version bump commit together, and an advisory lock lets several replicas start at
@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 
-from rag.feedback import (CSV_COLUMNS, Feedback, FeedbackStore, FeedbackStoreError, NewFeedback, _now,
-                          row_to_feedback)
+from rag.feedback.base import (CSV_COLUMNS, Feedback, FeedbackStore, FeedbackStoreError, NewFeedback, check_window,
+                               now_utc, row_to_feedback, stored)
 
 _LOCK_KEY = 0x66656564  # pg_advisory_xact_lock while migrating
 
@@ -42,21 +40,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
+
 def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 class PostgresFeedbackStore(FeedbackStore):
-    """:class:`rag.feedback.FeedbackStore`'s interface on a PostgreSQL database. Thread-safe; any
-    number of processes may write at once. Raises FeedbackStoreError when the database cannot be used."""
+    """:class:`rag.feedback.base.FeedbackStore` on a PostgreSQL database. Thread-safe; any number of
+    processes may write at once. Raises FeedbackStoreError when the database cannot be used."""
 
     def __init__(self, url: str, migrations: Sequence[Sequence[str]] = MIGRATIONS, timeout: float = 10.0) -> None:
+        super().__init__()
         self.url = url
         self.path = _redact(url)  # shown in messages, like the SQLite store's file path
         self.migrations = tuple(tuple(m) for m in migrations)
         self.timeout = timeout
-        self._ready = False
-        self._lock = threading.Lock()
 
     def _connect(self):
         import psycopg
@@ -102,7 +100,8 @@ class PostgresFeedbackStore(FeedbackStore):
         return len(self.migrations)
 
     def add(self, item: NewFeedback) -> Feedback:
-        created = _now()
+        """Store one feedback row in one transaction; returns it with its id and time."""
+        created = now_utc()
 
         def insert(conn) -> int:
             return conn.execute(
@@ -113,18 +112,21 @@ class PostgresFeedbackStore(FeedbackStore):
                  None if item.abstained is None else int(item.abstained), item.request_id)).fetchone()[0]
 
         row_id = self._run("store feedback in", insert)
-        return Feedback(**{**asdict(item), "passage_ids": tuple(item.passage_ids)}, id=row_id, created_at=created)
+        return stored(item, row_id, created)
 
     def count(self, rating: str | None = None) -> int:
+        """The number of rows (with this rating, if given)."""
         where, args = ("WHERE rating = %s", (rating,)) if rating else ("", ())
         sql = f"SELECT count(*) FROM feedback {where}"
         return self._run("read", lambda conn: conn.execute(sql, args).fetchone()[0])
 
     def rows(self, limit: int | None = None, offset: int = 0, rating: str | None = None,
              newest_first: bool = False) -> Iterator[Feedback]:
-        """Rows one by one, from one snapshot (a server-side cursor: memory stays flat)."""
+        """Rows one by one, from one snapshot (a server-side cursor: memory stays flat); ValueError (at
+        the first row) for a ``limit`` or ``offset`` outside 0..MAX_SQL_INT."""
         import psycopg
 
+        check_window(limit, offset)
         where, args = ("WHERE rating = %s", (rating,)) if rating else ("", ())
         order = "DESC" if newest_first else "ASC"
         self._ensure_ready()
