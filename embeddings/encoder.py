@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import fetch
-from rag.config import Settings
+from embeddings.settings import ModelSettings
 
 # Never reach for a hub unless the user points the config at a hub id.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -50,7 +50,7 @@ def set_torch_threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
-def resolve_model(name: str, settings: Settings) -> tuple[Path | str, str]:
+def resolve_model(name: str, settings: ModelSettings) -> tuple[Path | str, str]:
     """(path or hub id, identity hash) for a configured model name."""
     if name in fetch.MODELS:
         path = fetch.fetch(name, settings.models_dir)
@@ -102,7 +102,8 @@ BATCH_WAIT_MS = 2.0
 
 
 class Encoder:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: ModelSettings):
+        """``settings``: the model's (embeddings/settings.py); rag.config.Settings is one."""
         self._batcher = None  # set by start_query_batching (a server); None = each call encodes itself
         self.settings = settings
         self.name = settings.embedding_model

