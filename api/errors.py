@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from api.observability import current_request_id
+from api.request_id import current_request_id
 
 
 class ApiError(Exception):

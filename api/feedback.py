@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import ERRORS
 from api.errors import ApiError
-from api.observability import current_request_id
+from api.request_id import current_request_id
 from api.ratelimit import feedback_rate_limit
 from api.schemas import ErrorResponse, FeedbackCreated, FeedbackList, FeedbackRequest
 from api.security import admin_access, public_access

@@ -8,7 +8,6 @@ status, ms, request_id). Metrics live in a registry per app, served at ``/metric
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
@@ -24,16 +23,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import error_response
+from api.request_id import REQUEST_ID_HEADER, current_request_id, request_id_var
+
 log = logging.getLogger("vraagbaak.api")
 access_log = logging.getLogger("vraagbaak.access")
 
-REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # nothing that could forge a log line
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-
-
-def current_request_id() -> str | None:
-    return _request_id.get()
 
 
 # ---------------------------------------------------------------- logs
@@ -244,12 +240,10 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from api.errors import error_response  # errors imports this module
-
         headers = Headers(scope=scope)
         incoming = headers.get(REQUEST_ID_HEADER, "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        token = _request_id.set(request_id)
+        token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -289,4 +283,4 @@ class RequestContextMiddleware:
             access_log.info("%s %s %s", method, scope["path"], status, extra={"fields": {
                 "method": method, "path": scope["path"], "route": route, "status": status,
                 "ms": round(seconds * 1000, 1), "client": (scope.get("client") or ("", 0))[0]}})
-            _request_id.reset(token)
+            request_id_var.reset(token)
