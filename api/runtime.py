@@ -15,9 +15,7 @@ second for this corpus).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -28,8 +26,8 @@ import anyio.to_thread
 
 from api.catalogue import Catalogue
 from api.errors import ApiError
+from api.model_gate import GatedExecutor, ModelGate, in_query_thread, query_thread
 from api.observability import Metrics, metered_engine, metered_llm_client
-from embeddings.encoder import set_torch_threads
 from rag.config import Settings
 from rag.search.retrieve import Filters
 from rag.service import SearchResult, Vraagbaak
@@ -39,70 +37,6 @@ log = logging.getLogger("vraagbaak.api")
 
 WARM_UP_WORDS = 48  # longer questions are rare; their first occurrence of a length pays ~0.25 s once
 _WARM_UP_TEXT = "Waarom heeft de minister de Tweede Kamer een brief gestuurd over inburgering en integratie van nieuwkomers"
-
-
-_thread = threading.local()
-
-
-def query_thread(threads: int) -> None:
-    """Give this worker thread the torch/OpenMP thread count of a query process. OpenMP keeps that
-    count per thread: a thread the setting was never made in runs the model on every core, which
-    here is slower for one short query (rag/config.py query_threads; measured 87-100 ms p50 vs 75)."""
-    if getattr(_thread, "threads", None) != threads:
-        set_torch_threads(threads)
-        _thread.threads = threads
-
-
-def _in_query_thread(threads: int, fn, *args):
-    query_thread(threads)
-    return fn(*args)
-
-
-class ModelGate:
-    """Every model call the app starts in a worker thread passes through here, so shutdown can close
-    the gate and wait until no thread is inside the model. A process that exits while a thread is
-    still in torch aborts ("terminate called without an active exception", exit 134); cancelling the
-    awaiting task does not stop the thread, so shutdown has to wait for it. Long work (warm-up,
-    index builds) is done in short calls or asks :meth:`closed` between slices, so the wait is short."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._active = 0
-        self._closed = False
-
-    def run(self, fn, *args):
-        with self._cond:  # checking and counting under one lock: no call slips in after close()
-            if self._closed:
-                raise ApiError(503, "shutting_down", "the server is shutting down; retry in a moment")
-            self._active += 1
-        try:
-            return fn(*args)
-        finally:
-            with self._cond:
-                self._active -= 1
-                self._cond.notify_all()
-
-    def closed(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-
-    @property
-    def active(self) -> int:
-        return self._active
-
-
-class _GatedExecutor(ThreadPoolExecutor):
-    """The loop's default executor (the answer engine's asyncio.to_thread work), through the gate."""
-
-    def __init__(self, gate: ModelGate, **kwargs):
-        super().__init__(**kwargs)
-        self._gate = gate
-
-    def submit(self, fn, /, *args, **kwargs):
-        return super().submit(self._gate.run, functools.partial(fn, *args, **kwargs))
 
 
 def skipped_files(service: Vraagbaak) -> list[dict]:
@@ -164,10 +98,10 @@ class Runtime:
         self._search_limiter = anyio.CapacityLimiter(max(1, self.settings.max_concurrency, self.settings.query_batch))
         # The answer engine runs the model through asyncio.to_thread, i.e. the loop's default executor:
         # its threads get the query thread count too.
-        self._executor = _GatedExecutor(self.gate, max_workers=max(4, 2 * self.settings.max_concurrency,
-                                                                    self.settings.max_concurrency + self.settings.query_batch),
-                                            thread_name_prefix="vraagbaak-model", initializer=query_thread,
-                                            initargs=(self.settings.query_threads,))
+        self._executor = GatedExecutor(self.gate, max_workers=max(4, 2 * self.settings.max_concurrency,
+                                                                   self.settings.max_concurrency + self.settings.query_batch),
+                                           thread_name_prefix="vraagbaak-model", initializer=query_thread,
+                                           initargs=(self.settings.query_threads,))
         asyncio.get_running_loop().set_default_executor(self._executor)
         self.llm = self._make_llm()
         if self.preloaded is not None:
@@ -285,7 +219,7 @@ class Runtime:
             if loaded.engine is not None and hasattr(loaded.engine, "warm_steps"):
                 try:
                     for step in loaded.engine.warm_steps():  # short calls: shutdown never waits long
-                        await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, threads, step,
+                        await anyio.to_thread.run_sync(self.gate.run, in_query_thread, threads, step,
                                                        limiter=self._limiter)
                 except ApiError:
                     raise
@@ -293,7 +227,7 @@ class Runtime:
                     log.exception("warming the answer engine failed; answers compute what they need")
             words = (_WARM_UP_TEXT.split() * 8)[:WARM_UP_WORDS]
             for n in range(1, WARM_UP_WORDS + 1):
-                await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, threads,
+                await anyio.to_thread.run_sync(self.gate.run, in_query_thread, threads,
                                                loaded.service.encoder.encode_query, " ".join(words[:n]),
                                                limiter=self._limiter)
         except ApiError:  # the gate closed: shutting down
@@ -366,7 +300,7 @@ class Runtime:
     async def search(self, loaded: Loaded, query: str, top_k: int, filters: Filters | None) -> SearchResult:
         """Retrieval in a worker thread; up to VRAAGBAAK_QUERY_BATCH at once, their query embeddings
         sharing forward passes (embeddings/encoder.py start_query_batching)."""
-        result = await anyio.to_thread.run_sync(self.gate.run, _in_query_thread, self.settings.query_threads,
+        result = await anyio.to_thread.run_sync(self.gate.run, in_query_thread, self.settings.query_threads,
                                                 loaded.service.search, query, top_k, filters,
                                                 limiter=self._search_limiter)
         self.metrics.retrieval.observe(result.took_ms / 1000)

@@ -1,4 +1,4 @@
-"""Request and response models of the Vraagbaak API (the OpenAI-compatible ones are in api/openai_compat.py).
+"""Request and response models of the Vraagbaak API (the OpenAI-compatible ones are in api/openai_schemas.py).
 
 Requests are strict: an unknown field is a 422, so a typo (``topk``) is not silently ignored.
 """

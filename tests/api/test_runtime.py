@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from api.errors import ApiError
-from api.runtime import ModelGate
+from api.model_gate import ModelGate
 from embeddings.encoder import EncodingStopped
 from rag.config import PROJECT_ROOT
 

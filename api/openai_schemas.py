@@ -1,0 +1,119 @@
+"""Request and response models of the OpenAI-compatible endpoints (api/openai_compat.py): what
+``POST /v1/chat/completions`` takes and gives, and ``GET /v1/models``' list.
+
+The request models are tolerant (unknown OpenAI parameters are accepted and ignored), unlike the
+Vraagbaak API's own (api/schemas.py).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from api.schemas import CitationOut, LlmInfo, ReferralOut, json_int
+
+MODELS = {"vraagbaak": "auto", "vraagbaak-extractive": "extractive", "vraagbaak-generative": "generative",
+          "vraagbaak-plain": "plain"}
+
+
+# ---------------------------------------------------------------- request
+
+
+class _Tolerant(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ContentPart(_Tolerant):
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(_Tolerant):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: the text ones, in order (images are ignored)
+            return "\n".join(p.text for p in self.content if p.type == "text" and p.text)
+        return self.content or ""
+
+
+class StreamOptions(_Tolerant):
+    include_usage: StrictBool | None = False
+
+
+class ChatCompletionRequest(_Tolerant):
+    # The enum is stated, not enforced: another name is OpenAI's 404 model_not_found, not a 422.
+    model: str = Field("vraagbaak", description="vraagbaak, vraagbaak-extractive or vraagbaak-generative",
+                       json_schema_extra={"enum": list(MODELS)})
+    messages: list[ChatMessage] = Field(min_length=1, max_length=500)
+    stream: StrictBool | None = False
+    stream_options: StreamOptions | None = None
+    n: int | None = Field(None, ge=1, le=1, description="Only 1 is supported")
+    temperature: float | None = Field(None, description="Accepted and ignored")
+    max_tokens: int | None = Field(None, ge=1, le=2**31 - 1, description="Accepted and ignored")
+    user: str | None = Field(None, description="Accepted and ignored")
+    top_k: json_int(1, 20) | None = Field(None, description="Vraagbaak extension: passages given to the answer")
+    mode: Literal["auto", "extractive", "generative", "plain"] | None = Field(
+        None, description="Vraagbaak extension: overrides the mode the model name implies")
+
+
+# ---------------------------------------------------------------- response
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+    refusal: None = None
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class VraagbaakInfo(BaseModel):
+    mode_used: str
+    abstained: bool
+    grounded: bool
+    unsupported_sentences: list[str]
+    fallback_reason: str | None = None
+    referral: ReferralOut | None = None
+    llm: LlmInfo
+    task: str | None = Field(None, description="The chat-UI background task this was answered as (title, tags, "
+                                               "follow_ups, …), without retrieval; null for a question")
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    citations: list[CitationOut] = Field(description="Source [n] is citations[n-1]")
+    sources: list[dict] | None = Field(None, description="The citations in Open WebUI's source format "
+                                                          "(api/chat_sources.py), in the same order")
+    vraagbaak: VraagbaakInfo
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "vraagbaak"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
