@@ -104,6 +104,8 @@ class Runtime:
                                            initargs=(self.settings.query_threads,))
         asyncio.get_running_loop().set_default_executor(self._executor)
         self.llm = self._make_llm()
+        if self.llm is not None:  # its model name, while the LLM server is idle (rag/answer/llm.py)
+            self._spawn(self.llm.served_model())
         if self.preloaded is not None:
             await self._install(self.preloaded)  # taken as it is: no warm-up
             self._spawn(self._watch_index())

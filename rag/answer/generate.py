@@ -90,13 +90,13 @@ async def generate(engine: AnswerEngine, ctx: Context, mode: str, history: list[
     """The LLM's whole reply, verified sentence by sentence, then settled. Never raises for LLM problems."""
     messages = prompt(engine, ctx, history).messages
     got = Collected()
-    model = engine.llm.model or None
     try:
         reply = await engine.llm.chat(messages)
     except LLMError as exc:
         log.warning("LLM failed, falling back to extractive: %s", exc)
-        return await settle(engine, ctx, got, model, exc, mode)
-    model = reply.model or model
+        # the model waited for: configured, or learned from the server before the call
+        return await settle(engine, ctx, got, engine.llm.model_name or None, exc, mode)
+    model = reply.model or engine.llm.model_name or None
     text = drop_cut_off(reply.text) if reply.finish_reason == "length" else reply.text
     language = reply_language(text, ctx)
     got.add(await engine._run(engine.verifier.verify, text, ctx.passages, language, ctx.sources, ctx.question))
@@ -140,7 +140,7 @@ async def generate_stream(engine: AnswerEngine, ctx: Context, mode: str,
         for sentence in await check(buffer):
             yield AnswerEvent("delta", text=(" " if emitted else "") + sentence)
             emitted.append(sentence)
-    model = meta.model or engine.llm.model or None
+    model = meta.model or engine.llm.model_name or None
     answer = await settle(engine, ctx, got, model, error, mode)
     if emitted:
         answer.text = " ".join(emitted)  # already shown; settle rendered the same sentences

@@ -9,6 +9,10 @@ message — never a stack trace in a response:
   empty           a well-formed reply with no text
 Retries (VRAAGBAAK_LLM_RETRIES, with exponential backoff) only where a retry can help and cannot
 duplicate visible output: connect errors, HTTP 5xx and timeouts before the first byte arrived.
+
+The model an answer names (``model_name``) is VRAAGBAAK_LLM_MODEL, or when that is empty the model the
+server lists at ``GET /v1/models``, asked once before the first call (:meth:`LLMClient.served_model`),
+so that an answer whose LLM timed out still says which model it waited for.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import httpx
 from rag.config import Settings
 
 KINDS = ("not_configured", "unavailable", "timeout", "bad_response", "empty")
+MODELS_RETRY_SECONDS = 60.0  # a failed GET /v1/models is asked again after this long, not before every call
 
 
 class LLMError(Exception):
@@ -81,6 +86,8 @@ class LLMClient:
         self.retries = max(0, retries)
         self.temperature = temperature
         self.backoff = backoff
+        self._served = ""  # the model GET /v1/models reported ("" until known)
+        self._models_asked_at: float | None = None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
             headers=headers,
@@ -102,6 +109,32 @@ class LLMClient:
     @property
     def configured(self) -> bool:
         return self._client is not None
+
+    @property
+    def model_name(self) -> str:
+        """VRAAGBAAK_LLM_MODEL, else the model the server reported (once :meth:`served_model` learned
+        it), else ""."""
+        return self.model or self._served
+
+    async def served_model(self) -> str:
+        """The model name answers report (``model_name``), asking the server's ``GET /v1/models`` for the
+        first model it lists when none is configured. Asked at most once a minute until it answers (within
+        VRAAGBAAK_LLM_CONNECT_TIMEOUT), then never again; a failure only leaves the name unknown ("")."""
+        if self.model or self._served or self._client is None:
+            return self.model_name
+        now = time.monotonic()
+        if self._models_asked_at is not None and now - self._models_asked_at < MODELS_RETRY_SECONDS:
+            return ""
+        self._models_asked_at = now
+        try:
+            response = await self._client.get(self.url.removesuffix("/chat/completions") + "/models",
+                                              timeout=self.connect_timeout)
+            data = response.json().get("data") if response.status_code == 200 else None
+            if isinstance(data, list) and data and isinstance(data[0], dict) and isinstance(data[0].get("id"), str):
+                self._served = data[0]["id"]
+        except (httpx.HTTPError, ValueError, AttributeError):
+            pass  # unknown for now; the call itself reports what is wrong with the server
+        return self.model_name
 
     @property
     def url(self) -> str:
@@ -126,6 +159,7 @@ class LLMClient:
         """The whole reply. Raises LLMError only."""
         if self._client is None:
             raise LLMError("not_configured", "no LLM endpoint configured (VRAAGBAAK_LLM_BASE_URL)")
+        await self.served_model()  # before the reply: a busy server answers /v1/models only after it
         started = time.perf_counter()
         deadline = started + self.timeout
         payload = self._payload(messages, False, max_tokens)
@@ -187,7 +221,7 @@ class LLMClient:
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         model = data.get("model") if isinstance(data.get("model"), str) else requested_model
         finish = choices[0].get("finish_reason")
-        return LLMReply(text=text, model=model or self.model, usage=usage,
+        return LLMReply(text=text, model=model or self.model_name, usage=usage,
                         finish_reason=finish if isinstance(finish, str) else None)
 
     # -- streaming -------------------------------------------------------------------------
@@ -198,11 +232,12 @@ class LLMClient:
         Pass ``meta`` to learn the reply's model name and finish reason."""
         if self._client is None:
             raise LLMError("not_configured", "no LLM endpoint configured (VRAAGBAAK_LLM_BASE_URL)")
+        await self.served_model()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         payload = self._payload(messages, True, max_tokens)
         meta = meta if meta is not None else StreamMeta()
-        meta.model = meta.model or self.model
+        meta.model = meta.model or self.model_name
         attempt = 0
         while True:
             got_any = False

@@ -300,7 +300,7 @@ async def plain_events(engine, ctx) -> AsyncIterator[tuple[str, object]]:
             outcomes.append(outcome)
     except LLMError as exc:  # nothing shown yet
         base.sentences, base.fallback_reason, base.llm_error = quoted(base.sentences), f"llm_{exc.kind}", str(exc)
-        base.llm_model = engine.llm.model or None
+        base.llm_model = engine.llm.model_name or None
         for delta in sentence_deltas(base.text):
             yield "delta", delta
         yield "done", base
@@ -313,4 +313,4 @@ async def plain_events(engine, ctx) -> AsyncIterator[tuple[str, object]]:
         "llm_error": f"no rewrite kept: all {len(quotes)} sentences quoted (rewrite rejected, missing or a copy)"}
     yield "done", engine._answer(ctx, rendered(outcomes), "plain" if rewritten else "extractive", sentences=checks,
                                  grounded=True, unsupported_sentences=rejected,
-                                 llm_model=meta.model or engine.llm.model or None, **fields)
+                                 llm_model=meta.model or engine.llm.model_name or None, **fields)

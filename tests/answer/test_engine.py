@@ -159,6 +159,9 @@ class FakeLLM(BaseHTTPRequestHandler):
         return json.dumps({"model": "fake", "choices": [{"message": {"role": "assistant", "content": content},
                                                          "finish_reason": "stop"}], "usage": {}}).encode()
 
+    def do_GET(self):  # noqa: N802 — GET /<scenario>/v1/models: the model the server serves
+        self._reply(200, json.dumps({"object": "list", "data": [{"id": "fake-served", "object": "model"}]}).encode())
+
     def do_POST(self):  # noqa: N802
         scenario = self.path.strip("/").split("/")[0]
         FakeLLM.calls[scenario] = FakeLLM.calls.get(scenario, 0) + 1
@@ -263,6 +266,24 @@ def test_broken_endpoint_falls_back_to_a_cited_extractive_answer(service, no_llm
     assert answer.llm_error and answer.llm_error.startswith(kind)
     assert "Traceback" not in answer.llm_error
     assert_valid_cited(answer, verifier)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_timed_out_answer_names_the_model_it_waited_for(service, no_llm_settings, fake_llm, stream):
+    # No VRAAGBAAK_LLM_MODEL: the name is the one GET /v1/models reported before the call, so a busy
+    # machine's timeout still says which model was configured (tests/api/test_api_answers.py relies on it).
+    async def go():
+        llm = LLMClient(f"{fake_llm}/slow/v1", timeout=1.0, connect_timeout=1.0, retries=0)
+        engine = AnswerEngine(service, llm, settings=no_llm_settings)
+        try:
+            if stream:
+                return [e async for e in engine.answer_stream(CONFIDENT, mode="generative")][-1].answer
+            return await engine.answer(CONFIDENT, mode="generative")
+        finally:
+            await engine.aclose()
+
+    answer = run(go())
+    assert answer.fallback_reason == "llm_timeout" and answer.llm_model == "fake-served"
 
 
 def test_endpoint_down_falls_back(service, no_llm_settings, verifier, closed_port):

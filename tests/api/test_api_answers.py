@@ -303,13 +303,19 @@ def test_answer_counters_in_metrics(api):
 
 @pytest.mark.llm
 def test_generative_answer_through_the_api(api_server, llm_server):
+    # Whether the LLM answers within VRAAGBAAK_LLM_TIMEOUT depends on how busy the machine is; the contract
+    # does not: a generative answer, or the extractive fallback that says why (fallback_reason, llm.error),
+    # and either way the model asked (no VRAAGBAAK_LLM_MODEL here: the one the server lists at /v1/models).
     url = api_server(llm_base_url=llm_server, llm_max_tokens=120)
     with httpx.Client(base_url=url, timeout=300) as client:
         assert client.get("/readyz").json()["llm_configured"] is True
         body = client.post("/v1/ask", json={"question": QUESTION, "mode": "generative"}).json()
-        assert body["mode_used"] in ("generative", "extractive")  # extractive only with a fallback_reason
-        assert body["mode_used"] == "generative" or body["fallback_reason"]
-        assert body["llm"]["model"]
+        assert body["llm"]["model"] and "qwen2.5-coder-0.5b" in body["llm"]["model"]
+        if body["mode_used"] == "generative":
+            assert body["fallback_reason"] is None
+        else:
+            assert body["mode_used"] == "extractive" and body["fallback_reason"].startswith("llm_")
+            assert body["llm"]["error"]  # what went wrong, e.g. "timeout: no reply within 60 s"
         if not body["abstained"]:
             check_cited(body["answer"], body["citations"])
         with client.stream("POST", "/v1/chat/completions", json={
