@@ -4,8 +4,8 @@
 
 The lifespan starts loading the model and index (building the index if there is none) in a worker
 thread; the server answers at once, /readyz says when it is ready. Layers, outermost first: request
-id + access log + metrics (api/observability.py), CORS (when VRAAGBAAK_CORS_ORIGINS is set), then
-the routes; errors in one shape (api/errors.py); API keys per route (api/security.py).
+id + access log + metrics (api/observability.py), CORS (when VRAAGBAAK_CORS_ORIGINS is set), HEAD
+answered as GET without the body (HeadAsGet), then the routes; errors in one shape (api/errors.py); API keys per route (api/security.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import admin, ask, documents, feedback, health, openai_compat, search, web
 from api.errors import error_response, install_error_handlers
@@ -72,7 +73,7 @@ def _offline_docs(app: FastAPI) -> None:
     assets = Path(fastapi_offline.__file__).parent / "static"
     app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
 
-    @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)  # HEAD: uptime checks
+    @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title="Vraagbaak – API docs",
@@ -80,12 +81,35 @@ def _offline_docs(app: FastAPI) -> None:
                                    swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
                                    swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png")
 
-    @app.api_route("/redoc", methods=["GET", "HEAD"], include_in_schema=False)
+    @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title="Vraagbaak – API reference",
                               redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
                               redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
+
+
+class HeadAsGet:
+    """HEAD wherever GET is, as RFC 9110 asks (load balancers and uptime checkers probe with it): one
+    layer at app creation rather than a HEAD handler per route, so no route can miss it. The request goes
+    on as a GET, so routing, keys, status and headers are the GET's; the body is dropped. The OpenAPI
+    document lists the GETs only: HEAD is implied by GET. (Adding HEAD to each route's methods instead
+    would put HEAD operations, with clashing operation ids, into FastAPI's document.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 def create_app(settings: Settings | None = None, service: Vraagbaak | None = None) -> FastAPI:
@@ -117,6 +141,7 @@ def create_app(settings: Settings | None = None, service: Vraagbaak | None = Non
     app.state.settings = settings
     app.state.runtime = runtime
     install_error_handlers(app)
+    app.add_middleware(HeadAsGet)  # innermost: the access log and metrics still say HEAD
     if settings.cors_origins:
         app.add_middleware(
             JsonCORSMiddleware,

@@ -87,12 +87,14 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 def allowed_methods(request: Request, exc: StarletteHTTPException) -> list[str]:
     """Every method served at this path. Starlette's 405 names only the methods of the first route
     that matched (``OPTIONS /v1/feedback`` said ``Allow: POST``, not GET), so the methods of every
-    documented operation whose path template matches are added."""
+    documented operation whose path template matches are added, and HEAD wherever GET is (api/app.py)."""
     methods = {m.strip() for m in ((getattr(exc, "headers", None) or {}).get("Allow") or "").split(",") if m.strip()}
     path = request.url.path
     for template, operations in request.app.openapi().get("paths", {}).items():
         if _template_regex(template).fullmatch(path):
             methods.update(m.upper() for m in operations if m.upper() in _METHODS)
+    if "GET" in methods:
+        methods.add("HEAD")
     return sorted(methods)
 
 

@@ -19,18 +19,6 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-# Load balancers and uptime checkers often probe with HEAD: same status, no body.
-@router.head("/healthz", include_in_schema=False)
-async def healthz_head() -> Response:
-    return Response()
-
-
-@router.head("/readyz", include_in_schema=False)
-async def readyz_head(runtime: RuntimeDep) -> Response:
-    runtime.require()  # 503 until the model and index are loaded
-    return Response()
-
-
 @router.get("/readyz", response_model=Readiness, responses={503: ERRORS[503]}, summary="Readiness")
 async def readyz(runtime: RuntimeDep) -> dict:
     """200 once the embedding model and the index are loaded; 503 (error shape) until then, or when

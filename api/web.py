@@ -41,16 +41,16 @@ def _file(name: str) -> FileResponse:
     return FileResponse(path, media_type=media_type, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
 
 
-@router.api_route("/", methods=["GET", "HEAD"])
+@router.get("/")
 async def page() -> FileResponse:
     return _file("index.html")
 
 
-@router.api_route("/static/{name}", methods=["GET", "HEAD"])
+@router.get("/static/{name}")
 async def static(name: str) -> FileResponse:
     return _file(name)
 
 
-@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+@router.get("/favicon.ico")
 async def favicon() -> FileResponse:
     return _file("favicon.svg")

@@ -48,6 +48,26 @@ def test_healthz_and_readyz(api, service):
     assert api.head("/healthz").status_code == 200 and api.head("/readyz").status_code == 200
 
 
+def test_every_get_answers_head_alike_without_a_body(api, service):
+    # RFC 9110: HEAD is GET without the body. One mechanism (api/app.py) covers every GET route, the
+    # documented ones and the undocumented (the web page, /docs, /openapi.json), and the document lists
+    # no HEAD of its own.
+    spec = api.get("/openapi.json").json()
+    assert not any("head" in operations for operations in spec["paths"].values())
+    passage = service.index.chunks[0]
+    values = {"doc_id": passage.doc_id, "passage_id": quote(passage.id, safe="")}
+    paths = [re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
+             for path, operations in spec["paths"].items() if "get" in operations]
+    paths += ["/", "/favicon.ico", "/docs", "/redoc", "/openapi.json", "/v1/nergens"]
+    for path in paths:
+        got, head = api.get(path), api.head(path)
+        assert head.status_code == got.status_code and head.content == b"", path
+        assert head.headers.get("content-type") == got.headers.get("content-type"), path
+    refused = api.put("/healthz")
+    assert_error(refused, 405, "method_not_allowed")
+    assert refused.headers["allow"] == "GET, HEAD"
+
+
 def test_not_ready_says_why_and_health_stays_up(api_server, tmp_path):
     """A server whose corpus is missing cannot load: /healthz 200, /readyz and the endpoints 503."""
     url = api_server(preload=False, corpus_dir=tmp_path / "no-corpus", index_dir=tmp_path / "index")
@@ -258,7 +278,7 @@ def test_unknown_route_and_wrong_method(api):
     assert_error(api.put("/v1/ask", json={"question": QUESTION}), 405, "method_not_allowed")
     # Allow names every method of the path, not only those of the first route that matched it.
     assert api.get("/v1/search").headers["allow"] == "POST"
-    assert api.options("/v1/feedback").headers["allow"] == "GET, POST"
+    assert api.options("/v1/feedback").headers["allow"] == "GET, HEAD, POST"
 
 
 # ---------------------------------------------------------------- operations
