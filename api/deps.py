@@ -25,19 +25,16 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-# HTTP status of each QueryError code (rag/service.py); 422 for the rest.
-_QUERY_STATUS = {"question_too_long": 413}
-
-
 def query_error(exc: QueryError) -> ApiError:
-    """The API error for a question or parameter the service refused, with the service's code and message."""
-    return ApiError(_QUERY_STATUS.get(exc.code, 422), exc.code, str(exc))
+    """The API error for a question or parameter the service refused: 422, like every field error (a too
+    long question too: 413 is for a body over VRAAGBAAK_MAX_BODY_BYTES), with the service's code and message."""
+    return ApiError(422, exc.code, str(exc))
 
 
 def check_question(text: str, settings: Settings, field: str = "question") -> str:
     """The question stripped (rag.service.validate_query's rules); 422 ``empty_question`` when it is empty
-    or blank, 413 ``question_too_long`` over VRAAGBAAK_MAX_QUERY_CHARS, 422 ``invalid_question`` for a
-    bad character. Checked before any stream starts."""
+    or blank, 422 ``question_too_long`` over VRAAGBAAK_MAX_QUERY_CHARS, 422 ``invalid_question`` for a
+    lone surrogate or a control character. Checked before any stream starts."""
     try:
         return validate_query(text, settings.max_query_chars, subject=f"'{field}'")
     except QueryError as exc:
@@ -52,8 +49,9 @@ def _error(description: str) -> dict:
 ERRORS = {
     400: _error("The body is not valid JSON, or not UTF-8"),
     401: _error("An API key is required (VRAAGBAAK_REQUIRE_API_KEY) and missing or wrong"),
-    413: _error("The body or the question is too long"),
+    413: _error("The body is larger than VRAAGBAAK_MAX_BODY_BYTES"),
     415: _error("The body is not sent as application/json"),
-    422: _error("A field is missing, unknown or out of range, or the question is empty"),
+    422: _error("A field is missing, unknown or out of range, or the question is empty, too long or holds "
+                "a control character"),
     503: _error("The model and index are still loading, or could not be loaded"),
 }

@@ -5,7 +5,7 @@
   VRAAGBAAK_REQUIRE_API_KEY=true, so there they get the alternative ``{}`` (no key): optional
   security in OpenAPI terms. Admin routes keep it required.
 * Question length: ``maxLength`` of ``query`` and ``question`` is VRAAGBAAK_MAX_QUERY_CHARS, a setting
-  (a longer question is 413 ``question_too_long``), so it is filled in here rather than in api/schemas.py.
+  (a longer question is 422 ``question_too_long``), so it is filled in here rather than in api/schemas.py.
 * Document ids: ``filters.doc_ids`` of /v1/search lists the ids of the loaded index as an ``enum``
   (another id is 422 ``unknown_document``); renewed on every call, so a reindex shows.
 

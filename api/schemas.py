@@ -11,18 +11,19 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from pydantic_core import PydanticCustomError
 
 from rag.search.stores.base import check_date
-from rag.service import is_blank, not_blank_pattern
+from rag.service import is_blank, not_blank_pattern, question_pattern
 
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"  # ASCII digits: Python's \d takes "٢٠١٣"
 
 
 # What a question must be, stated in the OpenAPI document: at least one character that is not
-# whitespace, a control or a format character (rag/service.not_blank_pattern). The server checks it
-# itself (api/deps.check_question) to answer 422 ``empty_question`` rather than a generic invalid_request;
-# api/openapi.py adds ``maxLength`` from VRAAGBAAK_MAX_QUERY_CHARS (longer is 413 ``question_too_long``).
+# whitespace, a control or a format character, and no control character but tab, line feed and carriage
+# return (rag/service.question_pattern). The server checks it itself (api/deps.check_question) to answer
+# 422 ``empty_question`` or ``invalid_question`` rather than a generic invalid_request; api/openapi.py
+# adds ``maxLength`` from VRAAGBAAK_MAX_QUERY_CHARS (longer is 422 ``question_too_long``).
 NOT_BLANK = not_blank_pattern()
-QUESTION_SCHEMA = {"minLength": 1, "pattern": NOT_BLANK}
+QUESTION_SCHEMA = {"minLength": 1, "pattern": question_pattern()}
 
 
 def _json_integer(value):

@@ -27,6 +27,11 @@ class QueryError(ValueError):
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Control characters (Unicode category Cc: C0, DEL and C1) other than tab, line feed and carriage return.
+# A question holding one (a NUL, an escape sequence, a form feed from a PDF) is refused, not cleaned: the
+# asker sees where it is, and nothing is searched for or echoed that they did not see (README, Errors).
+CONTROL_CHARACTERS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"  # as regex escapes
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,6 +45,14 @@ def not_blank_pattern() -> str:
     return "[^" + "".join(f"\\u{ord(c):04x}" for c in blank) + "]"
 
 
+def question_pattern() -> str:
+    """A regex a valid question matches whole: no control character but tab, line feed and carriage
+    return, and at least one character that carries text (:func:`not_blank_pattern`). The same in Python
+    and in JSON Schema's ECMA-262 (the OpenAPI document states it, api/schemas.py); the lone-surrogate
+    rule it cannot state."""
+    return f"^[^{CONTROL_CHARACTERS}]*{not_blank_pattern()}[^{CONTROL_CHARACTERS}]*$"
+
+
 def is_blank(text: str) -> bool:
     """Only whitespace, control and format characters (a question of "\\u200b" is empty)."""
     return re.search(not_blank_pattern(), text) is None
@@ -47,8 +60,10 @@ def is_blank(text: str) -> bool:
 
 def validate_query(query: str, max_chars: int, subject: str = "the question") -> str:
     """The question, stripped; QueryError if it is empty (whitespace, control or format characters
-    only), too long, or holds a lone UTF-16 surrogate (JSON allows "\\ud800"; the tokenizer raises on
-    it). ``subject`` names the question in the messages (the API passes its field). Needs no model or index."""
+    only: "empty_question"), too long ("question_too_long"), or holds a lone UTF-16 surrogate (JSON allows
+    "\\ud800"; the tokenizer raises on it) or a control character other than tab, line feed and carriage
+    return (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, U+007F-U+009F): "invalid_question". ``subject``
+    names the question in the messages (the API passes its field). Needs no model or index."""
     if not isinstance(query, str) or is_blank(query):
         raise QueryError(f"{subject} is empty; type a question, e.g. \"Waarom is de WOM ingetrokken?\"",
                          "empty_question")
@@ -57,6 +72,10 @@ def validate_query(query: str, max_chars: int, subject: str = "the question") ->
     if (bad := _SURROGATE.search(query)) is not None:
         raise QueryError(f"{subject} holds an invalid character at position {bad.start()} (a lone UTF-16 "
                          f"surrogate, U+{ord(bad.group()):04X}); send the text as valid Unicode", "invalid_question")
+    if (bad := _CONTROL.search(query)) is not None:
+        raise QueryError(f"{subject} holds a control character at position {bad.start()} (U+{ord(bad.group()):04X}); "
+                         "remove it (of the control characters only tab, line feed and carriage return are allowed)",
+                         "invalid_question")
     return query.strip()
 
 

@@ -62,15 +62,16 @@ def test_batch_gives_one_json_line_per_question_in_order(run_cli, tmp_path):
 
 
 def test_batch_bad_lines_give_error_objects_in_place(run_cli):
-    """Blank and too-long lines are answered with an error object each; no model needed for that."""
+    """Blank, too-long and control-character lines are answered with an error object each; no model needed."""
     # --questions-file: ask's spelling, accepted by search too
-    proc = run_cli("search", "--questions-file", "-", "--json", stdin="   \n" + "x" * 2500 + "\n\n")
+    proc = run_cli("search", "--questions-file", "-", "--json", stdin="   \n" + "x" * 2500 + "\n\nW\x00OM?\n")
     assert proc.returncode == 2
     objects = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [o["line"] for o in objects] == [1, 2, 3]
+    assert [o["line"] for o in objects] == [1, 2, 3, 4]
     assert all("error" in o and "results" not in o for o in objects)
     assert "empty" in objects[0]["error"] and "limit" in objects[1]["error"]
-    assert "3 of 3 lines" in proc.stderr and "Traceback" not in proc.stderr
+    assert "control character at position 1 (U+0000)" in objects[3]["error"]  # refused as by the API
+    assert "4 of 4 lines" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_search_builds_a_missing_index_first(tmp_path, small_corpus, run_cli):
@@ -93,6 +94,8 @@ def test_index_reports_up_to_date(run_cli):
     (["search", ""], "empty"),
     (["search", "   "], "empty"),
     (["search", "x" * 2001], "limit is 2000"),
+    (["search", "WOM\x1b[31m?"], "control character at position 3 (U+001B)"),  # as /v1/search refuses it
+    (["ask", "WOM\x7f?"], "control character at position 3 (U+007F)"),
     (["search"], "give a question"),
     (["search", "--queries-file", "/nonexistent/vragen.txt"], "cannot read /nonexistent/vragen.txt"),
     (["search", "--queries-file", "/"], "is a folder"),

@@ -192,7 +192,7 @@ def test_tags_and_follow_ups_come_from_the_cited_passages(api):
     assert tags and all(isinstance(t, str) and t for t in tags)
     assert any(t in c["citation"] for t in tags for c in cited), (tags, [c["citation"] for c in cited])
 
-    # Long enough to have got 413 as a question (2,000 characters): earlier turns and the answer.
+    # Long enough to be refused as a question (2,000 characters): earlier turns and the answer.
     turns = [("user", question), ("assistant", content), ("user", question), ("assistant", content)]
     follow_body = with_history(fixture("follow_ups"), turns, cut=True)
     assert len(follow_body["messages"][0]["content"]) > 2000
@@ -231,7 +231,7 @@ def test_recorded_tasks_answered_as_recorded(api, name):
 def test_too_long_question_in_the_askers_language(api, question, words):
     response = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
         {"role": "user", "content": question}]})
-    assert response.status_code == 413
+    assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "question_too_long" and error["message"].startswith(words)
     assert "messages[-1]" not in error["message"] and str(len(question)) in error["message"]
