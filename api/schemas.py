@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from rag.search.stores.base import check_date
+from rag.search.stores.base import DATE_PATTERN, check_date
 from rag.service import is_blank, not_blank_pattern, question_pattern
 
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"  # ASCII digits: Python's \d takes "٢٠١٣"
+# A date filter bound: the form is checked by ISO_DATE (its error in words: api/errors.py), the calendar
+# by check_date (SearchFilters._real_date); the document states both as one pattern, DATE_PATTERN, which
+# admits only real years (0001-9999), months and days.
+PartialDate = Annotated[str, StringConstraints(pattern=ISO_DATE), Field(json_schema_extra={"pattern": DATE_PATTERN})]
 
 
 # What a question must be, stated in the OpenAPI document: at least one character that is not
@@ -97,15 +101,15 @@ class PassageOut(BaseModel):
 class SearchFilters(Strict):
     doc_ids: list[str] | None = Field(None, min_length=1, max_length=100,
                                       description="Only these documents (ids from GET /v1/documents)")
-    date_from: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or after: YYYY, YYYY-MM "
-                                  "or YYYY-MM-DD, a real calendar day")
-    date_to: str | None = Field(None, pattern=ISO_DATE, description="Documents dated on or before; a range that "
-                                "ends before it starts is 422 empty_date_range")
+    date_from: PartialDate | None = Field(None, description="Documents dated on or after: YYYY, YYYY-MM or "
+                                          "YYYY-MM-DD, a real calendar day")
+    date_to: PartialDate | None = Field(None, description="Documents dated on or before; a range that ends "
+                                        "before it starts is 422 empty_date_range")
 
     @field_validator("date_from", "date_to")
     @classmethod
     def _real_date(cls, value: str | None) -> str | None:
-        # The pattern admits "2013-02-30"; a real calendar day is checked here (as the CLI's --from does).
+        # ISO_DATE admits "2013-02-30" and "0000"; a real calendar day is checked here (as the CLI's --from does).
         if value is not None:
             try:
                 check_date(value)

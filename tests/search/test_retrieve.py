@@ -99,3 +99,25 @@ def test_a_month_covers_its_whole_month():
     assert period("2013-02") == ("2013-02-01", "2013-02-28")  # was "2013-02-12": "-12-31" cut to ten characters
     assert period("2024-02") == ("2024-02-01", "2024-02-29")
     assert period("2013-12-19") == ("2013-12-19", "2013-12-19")
+
+
+def test_the_documented_date_pattern_is_check_dates_rule():
+    # The OpenAPI document states the filter dates as one pattern (api/schemas.py); it must admit exactly
+    # what check_date admits: every year 0000-9999 as a year, a month, 28/29 February and 31 December,
+    # and every month and day of a few years (ordinary, leap, century, 400-year, the ends of the range).
+    from rag.search.stores.base import DATE_PATTERN, check_date
+
+    pattern = re.compile(DATE_PATTERN)
+
+    def real(text: str) -> bool:
+        try:
+            return check_date(text) == text
+        except ValueError:
+            return False
+
+    candidates = [f"{y:04d}{tail}" for y in range(10_000) for tail in ("", "-01", "-13", "-02-28", "-02-29", "-12-31")]
+    candidates += [f"{y}-{m:02d}-{d:02d}" for y in ("0001", "0004", "0100", "0400", "1900", "2000", "2013", "2024", "9999")
+                   for m in range(14) for d in range(33)]
+    candidates += ["2013-1", "2013-001", "201", "20130", "2013-02-3", " 2013", "2013 ", "٢٠١٣", "2013-02-30", ""]
+    wrong = [c for c in candidates if bool(pattern.fullmatch(c)) != real(c)]
+    assert not wrong, wrong[:20]

@@ -36,6 +36,18 @@ CANDIDATES_PER_CHANNEL = 200
 
 _PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")  # ASCII: \d would take "٢٠١٣"
 
+# check_date's rule as one regular expression, for the OpenAPI document (api/schemas.py), where JSON
+# Schema can state no more than a pattern: years 0001-9999, months 01-12, and a day only if the month
+# has it (29 February in leap years: divisible by 4, centuries only by 400). Plain alternation, no
+# look-around, so ECMA-262, Python and generators from regexes read it alike; tests/search/test_retrieve.py
+# checks it agrees with check_date on every year and every day of several.
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH = "(?:0[1-9]|1[0-2])"
+_DAY = (f"{_YEAR}-{_MONTH}-(?:0[1-9]|1[0-9]|2[0-8])|{_YEAR}-(?:0[13-9]|1[0-2])-(?:29|30)"
+        f"|{_YEAR}-(?:0[13578]|1[02])-31|{_LEAP_YEAR}-02-29")
+DATE_PATTERN = f"^(?:{_YEAR}|{_YEAR}-{_MONTH}|{_DAY})$"
+
 
 def check_date(text: str) -> str:
     """``text`` stripped when it is YYYY, YYYY-MM or YYYY-MM-DD naming a real month and day (a filter
