@@ -47,13 +47,13 @@ _TEXT = {
         "pl": "Pytanie zawiera znak, który nie jest prawidłowym tekstem. Wpisz lub wklej je ponownie.",
         "uk": "Запитання містить символ, який не є дійсним текстом. Введіть або вставте його ще раз.",
     },
-    "last_not_user": {
-        "nl": "Het laatste bericht moet uw vraag zijn. Stel uw vraag in een nieuw bericht.",
-        "en": "The last message must be your question. Please ask it in a new message.",
-        "tr": "Son mesaj sizin sorunuz olmalı. Lütfen sorunuzu yeni bir mesajda sorun.",
-        "ar": "يجب أن تكون الرسالة الأخيرة سؤالك. اطرح سؤالك في رسالة جديدة من فضلك.",
-        "pl": "Ostatnia wiadomość musi być Twoim pytaniem. Zadaj je w nowej wiadomości.",
-        "uk": "Останнє повідомлення має бути вашим запитанням. Поставте його в новому повідомленні.",
+    "no_question": {
+        "nl": "Het gesprek bevat geen vraag. Stel uw vraag in een nieuw bericht.",
+        "en": "The conversation holds no question. Please ask your question in a new message.",
+        "tr": "Konuşmada bir soru yok. Lütfen sorunuzu yeni bir mesajda sorun.",
+        "ar": "لا تحتوي المحادثة على سؤال. اطرح سؤالك في رسالة جديدة من فضلك.",
+        "pl": "Rozmowa nie zawiera pytania. Zadaj pytanie w nowej wiadomości.",
+        "uk": "Розмова не містить запитання. Поставте запитання в новому повідомленні.",
     },
     "model_not_found": {
         "nl": "Het model ‘{model}’ bestaat niet; kies een van: {models}.",

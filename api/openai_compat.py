@@ -1,8 +1,11 @@
 """OpenAI Chat Completions compatibility: ``POST /v1/chat/completions`` and ``GET /v1/models``.
 
 So the official ``openai`` clients and chat UIs can talk to Vraagbaak. The last user message is the
-question; earlier user/assistant turns are passed to the answer engine as history. System and
-developer messages are ignored: they cannot replace Vraagbaak's own instructions. Common OpenAI
+question; earlier user/assistant turns are passed to the answer engine as history; messages after the
+question (an assistant prefill, a trailing system message) are ignored. System, developer, tool and
+function messages are ignored: they cannot replace Vraagbaak's own instructions. Every user message is
+a question, checked like /v1/ask's (not blank, at most VRAAGBAAK_MAX_QUERY_CHARS, no control character;
+a string or one text part), as the OpenAPI document states (api/openai_schemas.py, api/openapi.py). Common OpenAI
 parameters (temperature, max_tokens, stream_options, user, seed, n=1, …) are accepted and ignored
 (the request model, api/openai_schemas.py, is tolerant, unlike /v1/search and /v1/ask); ``top_k`` and
 ``mode`` may be sent as extra body fields.
@@ -37,11 +40,11 @@ from api.chat_sources import owui_sources, sources_footer, strip_footer
 from api.chat_text import ChatRefusal, asker_language, for_chat, notices, say, text_for
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError, stream_error
-from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelList
+from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelList, UserMessage
 from api.schemas import ErrorResponse
 from api.security import public_access
 from rag.config import Settings
-from rag.service import QueryError
+from rag.service import QueryError, validate_query
 
 log = logging.getLogger("vraagbaak.api")
 router = APIRouter(tags=["openai"], dependencies=[Depends(public_access)])
@@ -76,25 +79,47 @@ def assistant_turn(text: str) -> str:
     return text
 
 
+def question_index(request: ChatCompletionRequest) -> int:
+    """The index of the question: the last user message. 422 when there is none."""
+    for i in range(len(request.messages) - 1, -1, -1):
+        if request.messages[i].role == "user":
+            return i
+    raise ChatRefusal(422, "invalid_request", "no_question",
+                      "the messages hold no user message; the last user message is the question")
+
+
 def last_user_text(request: ChatCompletionRequest) -> str:
-    last = request.messages[-1]
-    if last.role != "user":
-        raise ChatRefusal(422, "invalid_request", "last_not_user",
-                          f"the last message must be the user's question, not '{last.role}'")
-    return last.text()
+    return request.messages[question_index(request)].text()
+
+
+def user_text(message: UserMessage, i: int, settings: Settings, question: bool) -> str:
+    """A user message's text, stripped, checked as a question (rag.service.validate_query): for the
+    question the API's codes (422 empty_question, question_too_long, invalid_question), for an earlier
+    user message 422 invalid_request naming it. Content parts: at most one of them is text."""
+    subject = f"messages[{i}].content"
+    parts = message.text_parts()
+    if parts is not None and parts > 1:
+        raise ApiError(422, "invalid_request", f"{subject}: a user message holds one text part, not {parts}")
+    if question:
+        return check_question(message.text(), settings, subject)
+    try:
+        return validate_query(message.text(), settings.max_query_chars, subject)
+    except QueryError as exc:
+        raise ApiError(422, "invalid_request", f"{exc} (every user message is a question, also the earlier "
+                                               "ones)") from None
 
 
 def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tuple[str, list[dict]]:
-    """(question, history): the last message must be the user's; earlier user/assistant turns are history.
-    An empty or too long question is refused (422, 413)."""
-    question = check_question(last_user_text(request), settings, "messages[-1].content")
+    """(question, history): the last user message is the question; the user/assistant turns before it are
+    history (user turns checked like the question), what follows it is ignored. 422 for a bad question."""
+    q = question_index(request)
+    question = user_text(request.messages[q], q, settings, question=True)
     history = []
-    for message in request.messages[:-1]:
-        if message.role in ("user", "assistant"):
-            text = message.text()
-            text = assistant_turn(text) if message.role == "assistant" else text
-            if text.strip():
-                history.append({"role": message.role, "content": text})
+    for i, message in enumerate(request.messages[:q]):
+        if message.role == "user":
+            history.append({"role": "user", "content": user_text(message, i, settings, question=False)})
+        elif message.role == "assistant" and (text := assistant_turn(message.text())).strip():
+            history.append({"role": "assistant", "content": text})
     keep = max(0, settings.chat_history_messages)
     return question, history[-keep:] if keep else []
 

@@ -2,14 +2,19 @@
 ``POST /v1/chat/completions`` takes and gives, and ``GET /v1/models``' list.
 
 The request models are tolerant (unknown OpenAI parameters are accepted and ignored), unlike the
-Vraagbaak API's own (api/schemas.py).
+Vraagbaak API's own (api/schemas.py). A message is a :class:`UserMessage` or an :class:`OtherMessage`
+by its ``role``, so the document can state what only a user's message must be: a question, like
+/v1/ask's (not blank, at most VRAAGBAAK_MAX_QUERY_CHARS, no control characters; as a string or as one
+text part among other parts). api/openapi.py writes those rules into the document (the limit is a
+setting), and that ``messages`` contains at least one user message; api/openai_compat.py enforces
+them, with the API's own error codes.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 from api.schemas import CitationOut, LlmInfo, ReferralOut, json_int
 
@@ -29,8 +34,7 @@ class ContentPart(_Tolerant):
     text: str | None = None
 
 
-class ChatMessage(_Tolerant):
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+class _Message(_Tolerant):
     content: str | list[ContentPart] | None = None
     name: str | None = None
 
@@ -38,6 +42,25 @@ class ChatMessage(_Tolerant):
         if isinstance(self.content, list):  # content parts: the text ones, in order (images are ignored)
             return "\n".join(p.text for p in self.content if p.type == "text" and p.text)
         return self.content or ""
+
+    def text_parts(self) -> int | None:
+        """How many text parts the content has; None for a string (or no content)."""
+        return sum(p.type == "text" for p in self.content) if isinstance(self.content, list) else None
+
+
+class UserMessage(_Message):
+    """A question: the last user message is the one answered, the earlier ones are history."""
+
+    role: Literal["user"]
+
+
+class OtherMessage(_Message):
+    """Assistant turns are history; system, developer, tool and function messages are ignored."""
+
+    role: Literal["system", "developer", "assistant", "tool", "function"]
+
+
+ChatMessage = Annotated[Union[UserMessage, OtherMessage], Field(discriminator="role")]
 
 
 class StreamOptions(_Tolerant):
@@ -51,9 +74,10 @@ class ChatCompletionRequest(_Tolerant):
     messages: list[ChatMessage] = Field(min_length=1, max_length=500)
     stream: StrictBool | None = False
     stream_options: StreamOptions | None = None
-    n: int | None = Field(None, ge=1, le=1, description="Only 1 is supported")
-    temperature: float | None = Field(None, description="Accepted and ignored")
-    max_tokens: int | None = Field(None, ge=1, le=2**31 - 1, description="Accepted and ignored")
+    # JSON numbers and integers as the schema says: "0.5", true or "1" are refused, not converted.
+    n: json_int(1, 1) | None = Field(None, description="Only 1 is supported")
+    temperature: StrictFloat | None = Field(None, description="Accepted and ignored")
+    max_tokens: json_int(1, 2**31 - 1) | None = Field(None, description="Accepted and ignored")
     user: str | None = Field(None, description="Accepted and ignored")
     top_k: json_int(1, 20) | None = Field(None, description="Vraagbaak extension: passages given to the answer")
     mode: Literal["auto", "extractive", "generative", "plain"] | None = Field(

@@ -6,6 +6,10 @@
   security in OpenAPI terms. Admin routes keep it required.
 * Question length: ``maxLength`` of ``query`` and ``question`` is VRAAGBAAK_MAX_QUERY_CHARS, a setting
   (a longer question is 422 ``question_too_long``), so it is filled in here rather than in api/schemas.py.
+* Chat messages: a user message's content is a question (the schema of ``question``, as a string or as
+  the one text part of a list), and ``messages`` contains at least one user message (the last one is
+  the question; api/openai_compat.py). JSON Schema cannot single out the last item of an array, so the
+  service asks no more of a conversation's end than this: what follows the question is ignored.
 * Document ids: ``filters.doc_ids`` of /v1/search lists the ids of the loaded index as an ``enum``
   (another id is 422 ``unknown_document``); renewed on every call, so a reindex shows.
 
@@ -19,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.schemas import QUESTION_SCHEMA
 from api.security import PUBLIC_SCHEME
 
 # (component schema, property) pairs that hold a question.
@@ -52,8 +57,32 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         field = components.get(name, {}).get("properties", {}).get(prop)
         if field is not None:
             field["maxLength"] = settings.max_query_chars
+    _chat_rules(components, settings.max_query_chars)
     app.openapi_schema = schema
     return _with_document_ids(app, schema)
+
+
+def _chat_rules(components: dict[str, Any], max_chars: int) -> None:
+    """The chat request's rules on user messages (api/openai_schemas.py), where JSON Schema can state them."""
+    user, request = components.get("UserMessage"), components.get("ChatCompletionRequest")
+    if user is None or request is None:
+        return
+    question = {"type": "string", **QUESTION_SCHEMA, "maxLength": max_chars}
+    text_part = {"type": "object", "properties": {"type": {"const": "text"}, "text": question},
+                 "required": ["type", "text"]}
+    other_part = {"type": "object", "properties": {"type": {"type": "string", "not": {"const": "text"}}},
+                  "required": ["type"]}
+    is_text = {"type": "object", "properties": {"type": {"const": "text"}}, "required": ["type"]}
+    user["properties"]["content"] = {
+        "anyOf": [question, {"type": "array", "items": {"anyOf": [text_part, other_part]},
+                             "contains": is_text, "minContains": 1, "maxContains": 1}],
+        "description": "A question: not blank, at most VRAAGBAAK_MAX_QUERY_CHARS characters, no control "
+                       "character but tab, line feed and carriage return; a string, or one text part in a list"}
+    user["required"] = sorted({*user.get("required", []), "content"})
+    request["properties"]["messages"]["contains"] = {"$ref": "#/components/schemas/UserMessage"}
+    request["properties"]["messages"]["description"] = (
+        "The conversation: the last user message is the question, the user and assistant messages before "
+        "it are history, what follows it is ignored")
 
 
 def _with_document_ids(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:

@@ -199,6 +199,31 @@ def test_chat_follow_up_and_content_parts(api):
     assert follow.json()["model"] == "vraagbaak-extractive" and follow.json()["citations"]
 
 
+def test_the_question_is_the_last_user_message_and_every_user_message_is_one(api):
+    user = lambda content: {"role": "user", "content": content}  # noqa: E731
+    chat = lambda messages: api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": messages})  # noqa: E731
+    # What follows the question (an assistant prefill, a system note) is ignored: the answer is the same.
+    alone = chat([user(QUESTION)]).json()
+    trailing = chat([user(QUESTION), {"role": "assistant", "content": "Het antwoord is"},
+                     {"role": "system", "content": "Antwoord kort."}])
+    assert trailing.status_code == 200, trailing.text
+    assert trailing.json()["choices"][0]["message"]["content"] == alone["choices"][0]["message"]["content"]
+    # Every user message is a question, the earlier ones too, as the OpenAPI document states (api/openapi.py).
+    for earlier, words in (("  ", "is empty"), ("x" * 2001, "2001"), ("W\u0000OM", "U+0000"),
+                           ([{"type": "image_url", "image_url": {"url": "data:,"}}], "is empty")):
+        response = chat([user(earlier), {"role": "assistant", "content": "Ja."}, user(QUESTION)])
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_request" and "messages[0].content" in error["message"], error
+        assert words in error["message"], error
+    two_texts = [{"type": "text", "text": "Waarom is het overleg"}, {"type": "text", "text": "gestopt?"}]
+    response = chat([user(two_texts)])
+    assert response.status_code == 422 and "one text part, not 2" in response.json()["error"]["message"]
+    one_text = [{"type": "image_url", "image_url": {"url": "data:,"}}, {"type": "text", "text": QUESTION}]
+    assert chat([user(one_text)]).json()["choices"][0]["message"]["content"] == \
+        alone["choices"][0]["message"]["content"]
+
+
 def test_chat_stream_follows_the_chunk_format(api):
     with api.stream("POST", "/v1/chat/completions", json={
             "model": "vraagbaak", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}) as response:

@@ -258,9 +258,9 @@ def test_chat_errors_are_in_the_language_of_the_askers_last_message(api):
     assert chat_error(api, [user("Dlaczego wycofano ustawę o mniejszościach? \udfff")], 422,
                       "invalid_question").startswith("Pytanie zawiera znak, który nie jest prawidłowym tekstem.")
     assert chat_error(api, [user("WOM? \udfff")], 422, "invalid_question").startswith("The question holds")
-    # The conversation must end with the question: the asker's last message has the language.
-    assert chat_error(api, [user(UKRAINIAN), {"role": "assistant", "content": "Відповідь."}], 422, "invalid_request") \
-        == "Останнє повідомлення має бути вашим запитанням. Поставте його в новому повідомленні."
+    # A conversation without a user message holds no question, and no asker's language: English.
+    assert chat_error(api, [{"role": "assistant", "content": "Відповідь."}], 422, "invalid_request") \
+        == "The conversation holds no question. Please ask your question in a new message."
     message = chat_error(api, [user("لماذا سُحب قانون التشاور مع الأقليات؟")], 404, "model_not_found", model="gpt-4o")
     assert message.startswith("لا يوجد نموذج باسم ‘gpt-4o’") and "vraagbaak-extractive" in message
     # An empty message has no language of its own: the asker's earlier one has ...
