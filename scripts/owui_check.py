@@ -4,10 +4,14 @@ Starts ``vraagbaak serve`` (the index in ``VRAAGBAAK_INDEX_DIR``), a recording p
 its ``/v1`` (every request Open WebUI sends, with its status), and Open WebUI from its own virtualenv
 with its offline settings (``OFFLINE_MODE=true``, ``ENABLE_OLLAMA_API=false``, ``RAG_EMBEDDING_MODEL=``
 empty, no login). Then Playwright drives Debian's Chromium as a citizen would: asks a question, and
-checks that the answer has source chips, that the sources panel opens the cited passage, and that both
-survive a reload; it waits for Open WebUI's background tasks (title, tags, follow-ups) and fails on any
-4xx/5xx Vraagbaak gave. A screenshot goes to ``--screenshot``; ``--record DIR`` keeps the request
-bodies (tests/api/data/openwebui/ came from there).
+checks that the answer has source chips, as many sources as it cites, labels that keep the document's
+number, that the sources panel opens the cited passage (screenshot once the pop-up has faded in), and
+that all survive a reload; that Open WebUI's background tasks (title, tags, follow-ups) come and the
+suggestions are Vraagbaak's own questions in the asker's language (never an MP's question). Then, in
+the same chat, an unrelated standalone English question must get the same answer as in a new chat;
+that new English chat must get an English title and English suggestions, and a Turkish one Turkish.
+It fails on any 4xx/5xx Vraagbaak gave. Screenshots go to ``--screenshot`` (and docs/owui-english.png);
+``--record DIR`` keeps the request bodies (tests/api/data/openwebui/ came from there).
 
 Open WebUI's virtualenv (``--venv``, default ``.owui-venv``) is made when missing: Python 3.11, a local
 CPU build of torch from pip's find-links when there is one (PyPI's default is the CUDA build, ~7 GB),
@@ -35,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OWUI_VERSION = "0.12.4"
 QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
+STANDALONE = "What does the government do against discrimination in hiring?"  # after QUESTION, and alone
+TURKISH = "Hükümet işe alımda ayrımcılığa karşı ne yapıyor?"
 CHROMIUM = os.environ.get("VRAAGBAAK_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -160,41 +166,110 @@ def browse(url: str, screenshot: Path, records: list, question: str) -> list[str
             browser.close()
 
 
+def _content(record: dict) -> str:
+    """The answer text Vraagbaak streamed in ``record``'s reply."""
+    out = []
+    for line in (record.get("reply") or "").splitlines():
+        if line.startswith("data: {"):
+            data = json.loads(line[6:])
+            for choice in data.get("choices") or ():
+                out.append((choice.get("delta") or {}).get("content") or "")
+    return "".join(out)
+
+
+def _task_json(record: dict) -> dict:
+    reply = json.loads(record.get("reply") or "{}")
+    content = reply["choices"][0]["message"]["content"] if reply.get("choices") else "{}"
+    return json.loads(content[content.find("{"): content.rfind("}") + 1] or "{}")
+
+
+def _cited(content: str) -> int:
+    """How many distinct sources the answer text cites ([n] before the footer)."""
+    text = re.split(r"\n\n(?:Bronnen|Sources|Kaynaklar|المصادر|Źródła|Джерела):\n", content)[0]
+    return len(set(re.findall(r"\[(\d+)\]", text)))
+
+
+def _ask(page, records: list, question: str) -> dict:
+    """Type ``question`` in the open chat, wait for the whole answer; its recorded chat request."""
+    since = len(records)
+    box = page.locator("#chat-input")
+    box.wait_for(timeout=60_000)
+    box.click()
+    page.keyboard.type(question)
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        chats = [r for r in records[since:] if task_kind(r) == "chat" and "reply" in r]
+        if chats:
+            break
+        time.sleep(1)
+    page.wait_for_function("() => !document.querySelector('button[aria-label=\"Stop\"]')", timeout=180_000)
+    return next(r for r in records[since:] if task_kind(r) == "chat")
+
+
+def _tasks(records: list, since: int, kinds=("title", "tags", "follow_ups"), seconds: float = 120) -> dict:
+    """The first record of each task kind after ``since`` (Open WebUI sends them after the answer)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = {}
+        for r in records[since:]:
+            if task_kind(r) in kinds and "reply" in r:
+                found.setdefault(task_kind(r), r)
+        if set(kinds) <= set(found):
+            return found
+        time.sleep(1)
+    return found
+
+
+def _wait_still(page, selector: str) -> None:
+    """Wait until ``selector`` is shown and every animation on the page has ended (a pop-up fades in)."""
+    page.wait_for_function(
+        "(sel) => { const el = document.querySelector(sel); if (!el) return false;"
+        " const running = document.getAnimations().some(a => a.playState === 'running');"
+        " let node = el, opaque = true; while (node && node.nodeType === 1) {"
+        "  if (parseFloat(getComputedStyle(node).opacity) < 1) { opaque = false; break; } node = node.parentElement; }"
+        " return opaque && !running; }", arg=selector, timeout=10_000)
+
+
 def _browse(page, url, screenshot, records, question, check, failures) -> list[str]:
     from playwright.sync_api import expect
 
+    sys.path.insert(0, str(ROOT))
+    from rag.answer.topics import load as load_topics
+
+    topics = load_topics()
     page.goto(url, wait_until="load", timeout=120_000)  # never "networkidle": socket.io polls
-    box = page.locator("#chat-input")
-    box.wait_for(timeout=60_000)
+    page.locator("#chat-input").wait_for(timeout=60_000)
     welcome = page.get_by_role("button", name="Okay, Let's Go!")  # the "what's new" dialog of a first start
     try:
         welcome.click(timeout=15_000)
     except Exception:
         pass
-    box.wait_for(timeout=60_000)
-    box.click()
-    page.keyboard.type(question)
-    page.keyboard.press("Enter")
-    sources = page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$"))
-    sources.first.wait_for(timeout=180_000)
-    page.wait_for_function("() => !document.querySelector('#chat-input') || "
-                           "!document.querySelector('button[aria-label=\"Stop\"]')", timeout=180_000)
-    chat = next((r for r in reversed(records) if task_kind(r) == "chat" and r["path"].endswith("/chat/completions")),
-                None)
+    since = len(records)
+    chat = _ask(page, records, question)
+    page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).first.wait_for(timeout=60_000)
     passage = ""
-    if chat and chat.get("reply"):
-        for line in chat["reply"].splitlines():
-            if line.startswith("data: {") and '"event"' in line:
-                data = json.loads(line[6:])["event"]["data"]
-                passage = data["document"][0].split("\n\n")[-1]
-                break
+    for line in (chat.get("reply") or "").splitlines():
+        if line.startswith("data: {") and '"event"' in line:
+            data = json.loads(line[6:])["event"]["data"]
+            passage = data["document"][0].split("\n\n")[-1]
+            break
     check(bool(passage), "the stream carried source events")
     snippet = " ".join(passage.split()[:8])
+
+    def sources_match(when: str, content: str) -> None:
+        toggle = page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).last
+        shown = int(re.search(r"\d+", toggle.get_attribute("aria-label")).group(0))
+        check(shown == _cited(content), f"{when}: sources shown = sources cited ({shown}, {_cited(content)})")
 
     def sources_and_passage(when: str, shots: tuple[Path, Path] | None = None) -> None:
         chips = page.locator("#response-content-container button[aria-label^='View source:']")
         check(chips.count() >= 1, f"{when}: source chips in the answer ({chips.count()})")
         page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).first.click()
+        names = [b.get_attribute("aria-label") for b in page.locator("button[id^='source-']").all()]
+        # Every label keeps what identifies the document: its Kamerstuk number or its year.
+        check(bool(names) and all(re.search(r"\d\d \d{3}|\b(?:19|20)\d\d\b", n or "") for n in names),
+              f"{when}: source labels keep the document number ({names})")
         if shots:
             page.screenshot(path=str(shots[0]))
         page.locator("button[id^='source-']").first.click()
@@ -203,30 +278,69 @@ def _browse(page, url, screenshot, records, question, check, failures) -> list[s
             expect(dialog.get_by_text(snippet[:40], exact=False).first).to_be_visible(timeout=10_000)
             check(True, f"{when}: the source pop-up holds the cited passage")
             if shots:
+                _wait_still(page, "[role=dialog]")  # the pop-up fades in: no see-through screenshot
                 page.screenshot(path=str(shots[1]))
         except AssertionError:
             check(False, f"{when}: the source pop-up holds the cited passage ({snippet!r})")
 
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     popup = screenshot.with_name(screenshot.stem + "-popup.png")
+    sources_match("Dutch question", _content(chat))
     sources_and_passage("live", (screenshot, popup))
     print(f"screenshots: {screenshot}, {popup}", flush=True)
     page.keyboard.press("Escape")
-    deadline = time.monotonic() + 120  # Open WebUI's tasks follow the answer
-    while time.monotonic() < deadline and not {"title", "tags", "follow_ups"} <= {task_kind(r) for r in records}:
-        time.sleep(1)
-    check({"title", "tags", "follow_ups"} <= {task_kind(r) for r in records},
-          "Open WebUI sent its title, tags and follow-up tasks")
-    follow = page.get_by_role("button", name=re.compile(r"^Follow up: "))
-    try:
-        follow.first.wait_for(timeout=30_000)
-        check(True, f"follow-up suggestions shown ({follow.count()})")
-    except Exception:
-        check(False, "follow-up suggestions shown")
+    tasks = _tasks(records, since)
+    check({"title", "tags", "follow_ups"} <= set(tasks), "Open WebUI sent its title, tags and follow-up tasks")
+    suggestions(page, tasks, topics, "nl", check)
     page.reload(wait_until="load", timeout=120_000)
     page.get_by_role("button", name=re.compile(r"^Toggle \d+ sources?$")).first.wait_for(timeout=60_000)
     sources_and_passage("after a reload")
+    page.keyboard.press("Escape")
+
+    # A standalone question after an unrelated conversation gets the answer it gets in a new chat.
+    after = _content(_ask(page, records, STANDALONE))
+    page.goto(url, wait_until="load", timeout=120_000)
+    since = len(records)
+    fresh = _content(_ask(page, records, STANDALONE))
+    check(bool(after) and after == fresh, "a standalone question after an unrelated conversation: the same answer "
+                                          "as in a new chat")
+    sources_match("English question", fresh)
+    session(page, records, since, topics, "en", check)
+
+    page.goto(url, wait_until="load", timeout=120_000)  # a Turkish asker
+    since = len(records)
+    sources_match("Turkish question", _content(_ask(page, records, TURKISH)))
+    session(page, records, since, topics, "tr", check)
     return failures
+
+
+def suggestions(page, tasks: dict, topics, language: str, check) -> None:
+    """The follow-up suggestions are Vraagbaak's own questions in ``language``, and shown."""
+    offered = _task_json(tasks["follow_ups"]).get("follow_ups", []) if "follow_ups" in tasks else []
+    own = {t.questions[language] for t in topics}
+    check(set(offered) <= own, f"suggestions are Vraagbaak's own {language} questions, no MP's question ({offered})")
+    if offered:
+        follow = page.get_by_role("button", name=re.compile(r"^Follow up: "))
+        try:
+            follow.first.wait_for(timeout=30_000)
+            check(True, f"follow-up suggestions shown ({follow.count()})")
+        except Exception:
+            check(False, "follow-up suggestions shown")
+
+
+def session(page, records: list, since: int, topics, language: str, check) -> None:
+    """A new chat in ``language``: its title and suggestions in that language."""
+    from api.chat_tasks import GENERAL_TITLE
+
+    tasks = _tasks(records, since)
+    title = _task_json(tasks["title"]).get("title") if "title" in tasks else None
+    check(title in {t.title[language] for t in topics} | {GENERAL_TITLE[language]},
+          f"{language} chat: the title is in {language} ({title!r})")
+    suggestions(page, tasks, topics, language, check)
+    if language == "en":
+        shot = ROOT / "docs" / "owui-english.png"
+        page.screenshot(path=str(shot))
+        print(f"screenshot: {shot}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
