@@ -47,9 +47,9 @@ MAX_DEPTH = 4  # earlier user turns followed back when the previous question was
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9-]*[A-Z][A-Z0-9-]*$|^[A-Z][a-z]+[A-Z]\w*$")  # WOM, LOM, IND, DigiD
-_ARABIC_LEAD = ("و", "ف")
+_ARABIC_LEAD = ("و", "ف")  # "and", "so": written joined to the next word (وفي 2024؟)
 _SNOWBALL = {"nl": "dutch", "en": "english", "tr": "turkish", "ar": "arabic", "pl": "polish", "uk": "russian"}
-_THIRD_PLURAL = ("ją", "ią", "ują", "ają", "ęją", "ють", "ять", "уть", "ать")  # Polish, Ukrainian verbs: "they …"  # "and", "so": written joined to the next word (وفي 2024؟)
+_THIRD_PLURAL = ("ją", "ią", "ują", "ają", "ęją", "ють", "ять", "уть", "ать")  # Polish, Ukrainian verbs: "they …"
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,8 @@ def signs(question: str, languages: tuple[str, ...], history: str = "") -> Signs
 
     lead = bool(low) and any_in("lead", low[0])
     written = " ".join(w.lower() for w in _TOKEN.findall(question))  # before the Arabic lead was split off
-    lead_phrase = any(j == p or j.startswith(p + " ") for j in (joined, written) for c in classes for p in c.lead_phrases)
+    lead_phrase = any(j == p or j.startswith(p + " ")
+                      for j in (joined, written) for c in classes for p in c.lead_phrases)
     wh = any(any_in("wh", w) for w in low)
     time = bool(_YEAR.search(question)) or any(any_in("time", w) and not any_in("function", w) for w in low)
     content: list[str] = []

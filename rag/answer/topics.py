@@ -38,6 +38,7 @@ TITLE = 0.62
 # ... and a suggestion this close to the answered question is related enough to be offered (questions
 # of different topics: mean 0.29, 95th percentile 0.50).
 RELATED = 0.45
+MORE_CHECKS = 3  # candidates checked beyond ``limit`` per request (a first check is a retrieval: ~0.1–1 s)
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,12 @@ class Topics:
         self._lock = asyncio.Lock()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        """Unit query vectors, [len(texts), dim]: one forward pass for a list (the topics of a language),
+        the encoder's batching queue for one text (it shares passes with concurrent questions)."""
         encoder = self.engine.service.encoder
-        return np.vstack([encoder.encode_query(t) for t in texts])
+        if len(texts) == 1:
+            return encoder.encode_query(texts[0])[None, :]
+        return np.asarray(encoder.encode_queries(texts), dtype=np.float32)
 
     async def vectors(self, language: str) -> np.ndarray:
         """The topics' questions in ``language`` as unit query vectors, [n_topics, dim]."""
@@ -117,14 +122,16 @@ class Topics:
         language = language if language in LANGUAGES else "en"
         scores = await self.similarity(question, language)
         out: list[str] = []
+        checked = 0
         for i in np.argsort(-scores):
-            if len(out) >= limit or scores[i] < RELATED:
+            if len(out) >= limit or scores[i] < RELATED or checked >= limit + MORE_CHECKS:
                 break
             if scores[i] >= TITLE:
                 continue  # the topic just asked about
             text = self.topics[i].questions[language]
             async with self._lock:  # one check at a time: tasks come in bursts after an answer
                 found = await self.check(text)
+            checked += 1
             if found.answerable and not set(found.passages) & set(cited):
                 out.append(text)
         return out
