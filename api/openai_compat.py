@@ -268,7 +268,7 @@ async def _task_reply(task: chat_tasks.Task, body: ChatCompletionRequest, prompt
     counted or logged as a question (only as vraagbaak_chat_tasks_total{task})."""
     content = await chat_tasks.reply(task, memory, topics)
     runtime.metrics.chat_tasks.labels(task.kind).inc()
-    log.info("chat-UI background task answered without retrieval", extra={"fields": {"task": task.kind}})
+    log.info("chat-UI background task answered", extra={"fields": {"task": task.kind}})
     info = {"mode_used": "task", "abstained": False, "grounded": True, "unsupported_sentences": [],
             "fallback_reason": None, "llm": {"model": None, "error": None}, "task": task.kind}
     usage = _usage(count_tokens(prompt), content)

@@ -177,6 +177,11 @@ def _content(record: dict) -> str:
     return "".join(out)
 
 
+def _is_chat(record: dict) -> bool:
+    """A question to Vraagbaak (not a task, not Open WebUI's GET /v1/models)."""
+    return record["path"].endswith("/chat/completions") and task_kind(record) == "chat"
+
+
 def _task_json(record: dict) -> dict:
     reply = json.loads(record.get("reply") or "{}")
     content = reply["choices"][0]["message"]["content"] if reply.get("choices") else "{}"
@@ -199,15 +204,14 @@ def _ask(page, records: list, question: str) -> dict:
     page.keyboard.press("Enter")
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        chats = [r for r in records[since:] if task_kind(r) == "chat" and "reply" in r]
-        if chats:
+        if [r for r in records[since:] if _is_chat(r) and "reply" in r]:
             break
         time.sleep(1)
     try:  # Open WebUI shows "Stop" until its background tasks (title, tags, follow-ups) are back
         page.wait_for_function("() => !document.querySelector('button[aria-label=\"Stop\"]')", timeout=180_000)
     except Exception:
         print("note: Open WebUI still shows its Stop button 180 s after the answer", flush=True)
-    return next(r for r in records[since:] if task_kind(r) == "chat")
+    return next(r for r in records[since:] if _is_chat(r))
 
 
 def _tasks(records: list, since: int, kinds=("title", "tags", "follow_ups"), seconds: float = 120) -> dict:
@@ -224,14 +228,21 @@ def _tasks(records: list, since: int, kinds=("title", "tags", "follow_ups"), sec
     return found
 
 
-def _wait_still(page, selector: str) -> None:
-    """Wait until ``selector`` is shown and every animation on the page has ended (a pop-up fades in)."""
-    page.wait_for_function(
-        "(sel) => { const el = document.querySelector(sel); if (!el) return false;"
-        " const running = document.getAnimations().some(a => a.playState === 'running');"
-        " let node = el, opaque = true; while (node && node.nodeType === 1) {"
-        "  if (parseFloat(getComputedStyle(node).opacity) < 1) { opaque = false; break; } node = node.parentElement; }"
-        " return opaque && !running; }", arg=selector, timeout=10_000)
+def _wait_still(page, selector: str) -> bool:
+    """Wait until ``selector`` is shown, fully opaque (itself and its ancestors), and no finite
+    animation on it, in it or around it is running (Open WebUI's pop-up fades and scales in); False
+    after 10 s."""
+    try:
+        page.wait_for_function(
+            "(sel) => [...document.querySelectorAll(sel)].filter(el => el.getClientRects().length).some(el => {"
+            " for (let n = el; n && n.nodeType === 1; n = n.parentElement)"
+            "  if (parseFloat(getComputedStyle(n).opacity) < 1) return false;"
+            " return !document.getAnimations().some(a => a.playState === 'running'"
+            "  && a.effect && a.effect.getComputedTiming().iterations !== Infinity && a.effect.target"
+            "  && (el.contains(a.effect.target) || a.effect.target.contains(el))); })", arg=selector, timeout=10_000)
+        return True
+    except Exception:  # noqa: BLE001 — playwright's TimeoutError
+        return False
 
 
 def _browse(page, url, screenshot, records, question, check, failures) -> list[str]:
@@ -281,7 +292,8 @@ def _browse(page, url, screenshot, records, question, check, failures) -> list[s
             expect(dialog.get_by_text(snippet[:40], exact=False).first).to_be_visible(timeout=10_000)
             check(True, f"{when}: the source pop-up holds the cited passage")
             if shots:
-                _wait_still(page, "[role=dialog]")  # the pop-up fades in: no see-through screenshot
+                # The pop-up fades in: a screenshot before it ends is see-through.
+                check(_wait_still(page, "[role=dialog]"), f"{when}: the pop-up finished opening")
                 page.screenshot(path=str(shots[1]))
         except AssertionError:
             check(False, f"{when}: the source pop-up holds the cited passage ({snippet!r})")
