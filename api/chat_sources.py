@@ -18,9 +18,11 @@ it (``non_streaming_chat_response_handler`` saves only the content and usage).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from rag.search.citations import human_date, question_label
+from rag.answer.sentences import MARKER, parse_markers
+from rag.search.citations import human_date
 
 LABEL_MAX = 30  # Open WebUI cuts longer chip labels to "15...10" characters
 _FOOTER_HEAD = {"nl": "Bronnen:", "en": "Sources:", "tr": "Kaynaklar:", "ar": "المصادر:", "pl": "Źródła:",
@@ -39,6 +41,8 @@ _FOOTER = re.compile(r"\n\n(?:" + "|".join(re.escape(h) for h in (*_FOOTER_HEAD.
                      + r")\n(?:(?:- \d+: |\\?\[\d+\])[^\n]*(?:\n|$))+\s*$")
 _MARKER = re.compile(r"\[(\d+)\]")
 _KAMERSTUK = re.compile(r"^Kamerstuk\s+(\d[\d ]*\d|\d+),\s*nr\.\s*(\d+)$")
+_ABBREVIATIONS = (("nadere memorie van antwoord", "nadere MvA"), ("memorie van antwoord", "MvA"),
+                  ("memorie van toelichting", "MvT"), ("(Eerste Kamer)", "(EK)"), ("(Tweede Kamer)", "(TK)"))
 _NUMBERED_HEAD = re.compile(r"^\s*(?:\d+[.)]?|[IVX]+\.)\s+")
 
 
@@ -65,16 +69,27 @@ def _year(date: str | None) -> str | None:
     return date[:4] if date and date[:4].isdigit() else None
 
 
+def _abbreviated(kind: str) -> str:
+    """A document type in the abbreviations parliament uses ("nadere memorie van antwoord (Eerste Kamer)"
+    → "Nadere MvA (EK)")."""
+    out = kind
+    for long, short in _ABBREVIATIONS:
+        out = re.sub(re.escape(long), short, out, flags=re.I)
+    return out
+
+
 def document_name(meta) -> str:
     """A document's shortest recognisable name, ≤ 30 characters: its Kamerstuk reference
-    ("Kamerstuk 32 824, nr. 445"), else its type and date ("Kamerbrief 5 maart 2013"), else its title's head."""
+    ("Kamerstuk 32 824, nr. 445"), else its type and date ("Kamerbrief 5 maart 2013", "Nadere MvA (EK)
+    2013"), else its title's head."""
     reference = (meta.reference or "").strip()
     if _KAMERSTUK.match(reference) and len(reference) <= LABEL_MAX:
         return reference
     kind = (meta.doc_type or "").strip()
-    for when in (human_date(meta.date), _year(meta.date)):
-        if kind and when and len(f"{kind} {when}") <= LABEL_MAX:
-            return f"{kind[0].upper()}{kind[1:]} {when}"
+    for name in (kind, _abbreviated(kind)):
+        for when in (human_date(meta.date), _year(meta.date)):
+            if name and when and len(f"{name} {when}") <= LABEL_MAX:
+                return f"{name[0].upper()}{name[1:]} {when}"
     head = re.split(r"[:(]", meta.title or meta.id, maxsplit=1)[0].strip() or meta.id
     return _fit(head)
 
@@ -85,18 +100,33 @@ def _compact(meta) -> str | None:
     return f"Kst. {m.group(1)}-{m.group(2)}" if m else None
 
 
+def _questions(numbers) -> list[str]:
+    """Ways to name the questions a passage answers, longest first: "vraag 96", "vragen 96 en 101",
+    "vr. 96 en 101", "vr. 96 e.v."."""
+    numbers = sorted(set(numbers))
+    if not numbers:
+        return []
+    if len(numbers) == 1:
+        return [f"vraag {numbers[0]}", f"vr. {numbers[0]}"]
+    listed = ", ".join(map(str, numbers[:-1])) + f" en {numbers[-1]}"
+    return [f"vragen {listed}", f"vr. {listed}", f"vr. {numbers[0]}–{numbers[-1]}", f"vr. {numbers[0]} e.v."]
+
+
 def short_label(passage) -> str:
-    """A chip label of at most 30 characters: where in the document (question number) and which document,
-    e.g. "Kamerstuk 32 824, nr. 445", "Vraag 57, Kst. 32 824-451"."""
+    """A chip label of at most 30 characters that starts with what identifies the document and then
+    says where in it: "Kamerstuk 32 824, nr. 445", "Kst. 32 824-451, vraag 57", "Kst. 32 824-451, vr. 96
+    en 101". The document comes first, so it stays whole where a client shortens the label further."""
     meta = passage.document
     name = document_name(meta)
-    where = question_label(passage.citation.question_numbers)
-    if not where:
+    questions = _questions(passage.citation.question_numbers)
+    if not questions:
         return name
-    for candidate in (f"{where}, {name}", f"{where}, {_compact(meta)}" if _compact(meta) else None):
-        if candidate and len(candidate) <= LABEL_MAX:
-            return candidate
-    return _fit(f"{where}, {name}")
+    head = _compact(meta) or name
+    for where in questions:
+        for candidate in (f"{name}, {where}", f"{head}, {where}"):
+            if len(candidate) <= LABEL_MAX:
+                return candidate
+    return _fit(f"{head}, {questions[-1]}")
 
 
 def section_topic(section: str | None) -> str | None:
@@ -129,12 +159,12 @@ def _longer_labels(passage) -> list[str]:
 
 def labels(passages) -> list[str]:
     """A chip label per passage, ≤ 30 characters, distinct within one answer where the passages allow:
-    the short label, else one with the section, else a counter ("… (2)")."""
+    the short label; for passages of one document that would share it, the label with the section
+    ("Nadere MvA (EK) 2013 §2"); then a counter for the second and later ones ("… §2 (2)")."""
     out = [short_label(p) for p in passages]
-    for i, passage in enumerate(passages):
-        if out.count(out[i]) > 1:
-            taken = set(out[:i] + out[i + 1:])
-            out[i] = next((label for label in _longer_labels(passage) if label not in taken), out[i])
+    shared = [i for i, label in enumerate(out) if out.count(label) > 1]
+    for i in shared:
+        out[i] = next(iter(_longer_labels(passages[i])), out[i])
     seen: dict[str, int] = {}
     for i, label in enumerate(out):
         if out.count(label) > 1:
@@ -159,6 +189,49 @@ def owui_sources(passages) -> list[dict]:
     """Open WebUI sources for ``passages`` in citation order: the n-th is what ``[n]`` opens."""
     passages = list(passages or ())
     return [owui_source(p, label) for p, label in zip(passages, labels(passages))]
+
+
+class Shown:
+    """The sources a chat shows for one answer: only the passages its text cites, numbered 1, 2, …
+    in order of first citation (Open WebUI numbers sources by arrival, and shows every one it gets).
+
+    ``text(delta)`` renumbers the markers of the next piece of answer text and returns it with the
+    engine's numbers of the passages it cites for the first time, so a stream can send their
+    ``source`` events right before that text; ``passages`` are the cited ones in shown order."""
+
+    def __init__(self, passages) -> None:
+        self.all = list(passages or ())
+        self.order: list[int] = []  # engine numbers (1-based), in shown order
+
+    def text(self, text: str) -> tuple[str, list[int]]:
+        new: list[int] = []
+
+        def renumber(m: re.Match) -> str:
+            out = ""
+            for n in parse_markers(m.group(0))[1]:
+                if not 0 < n <= len(self.all):
+                    continue
+                if n not in self.order:
+                    self.order.append(n)
+                    new.append(n)
+                out += f"[{self.order.index(n) + 1}]"
+            return out
+
+        return MARKER.sub(renumber, text or ""), new
+
+    @property
+    def passages(self) -> list:
+        return [self.all[n - 1] for n in self.order]
+
+
+def shown_answer(answer):
+    """``answer`` as a chat shows it: its text renumbered and only the cited passages (an abstention as
+    it is: its passages are the related ones, listed under their own heading)."""
+    if answer.abstained:
+        return answer
+    shown = Shown(answer.passages)
+    text, _ = shown.text(answer.text)
+    return dataclasses.replace(answer, text=text, passages=shown.passages)
 
 
 def strip_footer(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Chat-UI background tasks (title, tags, follow-up suggestions, …), recognised and answered without retrieval.
+"""Chat-UI background tasks (title, tags, follow-up suggestions, …), recognised and answered without answering.
 
 Open WebUI 0.12.4 sends these to the chat's own model as one user message built from a fixed
 template (backend ``config.py``: ``DEFAULT_TITLE_GENERATION_PROMPT_TEMPLATE``, ``DEFAULT_TAGS_…``,
@@ -12,8 +12,12 @@ with ``### Task:`` and asks for a JSON object whose key names the task. The chat
 Replies are in the JSON shape Open WebUI parses (``utils/middleware.py``, ``background_tasks_handler``;
 ``utils/task.py``, ``parse_follow_ups``): ``{"title": str}``, ``{"tags": [str]}``,
 ``{"follow_ups": [str]}`` (≤ 5, each ≤ 400 characters), ``{"queries": [str]}``, ``{"text": str}``.
-Tags and follow-ups come from the passages the answer cited, remembered per process for the last
-:data:`REMEMBERED` answers (the task arrives after the answer, with the answer's text in its history).
+All in the asker's language (nl, en, tr, ar, pl, uk). Titles and follow-up suggestions come from
+Vraagbaak's own topics (rag/answer/topics.py): a title is the topic's name, a suggestion a citizen
+question the documents answer (checked by retrieval and the answerability decision), never the text
+of a parliamentary question in the documents. Tags are the topic and the cited documents' names. The
+cited passages are remembered per process for the last :data:`REMEMBERED` answers (the task arrives
+after the answer, with the answer's text in its history).
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from api.chat_sources import cited_numbers, document_name, section_topic, strip_footer
+from api.chat_sources import cited_numbers, document_name, strip_footer
 from api.chat_text import asker_language, notices
 
 REMEMBERED = 256  # answers kept for their tasks; Open WebUI asks within seconds of the answer
-TASK_LANGUAGES = ("nl", "en")  # the tasks' words (tags, follow-ups) exist in these; Dutch when none can be told
+TASK_LANGUAGES = ("nl", "en", "tr", "ar", "pl", "uk")  # the tasks' words exist in these; Dutch when none can be told
 _TASK_HEAD = re.compile(r"^\s*###\s*Task:", re.I)
 _JSON_KEY = re.compile(r'"(title|tags|follow_ups|queries|text|prompt)"\s*:')
 _KIND = {"title": "title", "tags": "tags", "follow_ups": "follow_ups", "queries": "queries",
@@ -35,14 +39,6 @@ _KIND = {"title": "title", "tags": "tags", "follow_ups": "follow_ups", "queries"
 _EMOJI_HEAD = "Your task is to reflect the speaker's likely facial expression"
 _HISTORY = re.compile(r"<chat_history>\n?(.*?)\n?</chat_history>", re.S)
 _TURN = re.compile(r"^(USER|ASSISTANT|SYSTEM|TOOL|DEVELOPER): ?", re.M)
-_QUESTION_OF_QA = re.compile(r"^Vra(?:ag|gen) [\d, en]+\s*\n+(.*?)\n+Antwoord\b", re.S)
-_TITLE_LEAD = re.compile(
-    r"^(?:wat|waarom|hoe|wanneer|wie|welke?|waar|hoeveel|waardoor|what|why|how|when|who|which|where)\s+"
-    r"(?:is|zijn|was|waren|wordt|worden|werd|werden|heeft|hebben|had|kan|kunnen|moet|moeten|mag|gaat|gaan|zal|"
-    r"zullen|are|were|does|do|did|can|could|will|would|should|has|have)\s+(?:(?:de|het|een|the|a|an)\s+)?(.+)$",
-    re.I)
-TITLE_WORDS = 6
-SUGGESTION_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -124,95 +120,56 @@ class RecentAnswers:
 
 # ---------------------------------------------------------------- replies
 
-
-def make_title(question: str) -> str:
-    """2–6 words from the question: "Waarom is het overleg … gestopt?" → "Overleg … gestopt"."""
-    text = " ".join(question.split()).strip().rstrip("?!.").strip()
-    m = _TITLE_LEAD.match(text)
-    if m and m.group(1).strip():
-        text = m.group(1).strip()
-    words = text.split()
-    title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
-    return (title[:1].upper() + title[1:]) if title else "Vraagbaak"
+# A chat's title when its question is about none of Vraagbaak's topics (rag/answer/topics.py).
+GENERAL_TITLE = {"nl": "Vraag over integratiebeleid", "en": "Question about integration policy",
+                 "tr": "Uyum politikası hakkında soru", "ar": "سؤال عن سياسة الاندماج",
+                 "pl": "Pytanie o politykę integracyjną", "uk": "Питання про інтеграційну політику"}
+GENERAL_TAG = {"nl": "Algemeen", "en": "General", "tr": "Genel", "ar": "عام", "pl": "Ogólne", "uk": "Загальне"}
 
 
-def make_tags(found: Remembered | None, language: str) -> list[str]:
-    """The cited documents' short names, then the cited sections' topics; "Algemeen" without sources."""
+async def make_title(question: str, language: str, topics) -> str:
+    """A short noun phrase in ``language``: the title of the topic the question is about, else
+    "Question about integration policy" in that language."""
+    title = await topics.title(question, language) if topics is not None and question.strip() else None
+    return title or GENERAL_TITLE.get(language, GENERAL_TITLE["en"])
+
+
+async def make_tags(found: Remembered | None, question: str, language: str, topics) -> list[str]:
+    """The question's topic (in ``language``), then the cited documents' names ("Kamerstuk 32 824,
+    nr. 451": numbers, the same in every language); "General" in ``language`` when there is neither."""
     tags: list[str] = []
+    title = await topics.title(question, language) if topics is not None and question.strip() else None
+    if title:
+        tags.append(title)
     for passage in (found.cited if found else ()):
         name = document_name(passage.document)
         if name not in tags:
             tags.append(name)
-    for passage in (found.cited if found else ()):
-        topic = section_topic(passage.chunk.section)
-        if topic and len(topic) <= 50 and topic not in tags:
-            tags.append(topic)
-    return tags[:5] or (["General"] if language == "en" else ["Algemeen"])
+    return tags[:5] or [GENERAL_TAG.get(language, GENERAL_TAG["en"])]
 
 
-def qa_question(chunk) -> str | None:
-    """The parliamentary question a Q&A passage answers, from its context or its own text."""
-    context = (chunk.context or "").strip()
-    if context.lower().startswith(("vraag", "vragen")) and ":" in context:
-        return context.split(":", 1)[1].strip() or None
-    m = _QUESTION_OF_QA.match(chunk.text or "")
-    return " ".join(m.group(1).split()) if m else None
-
-
-def _about(document: str, topic: str, language: str, more: bool) -> str:
-    if language == "en":
-        return f"What else does {document} say about {topic}?" if more else f"What does {document} say about {topic}?"
-    return f"Wat staat er nog meer in {document} over {topic}?" if more else f"Wat staat er in {document} over {topic}?"
-
-
-def make_follow_ups(found: Remembered | None, catalogue, limit: int = 3) -> list[str]:
-    """Questions the documents answer, next to what the answer cited: the cited section's topic, and
-    the neighbouring questions (Q&A documents) or sections of the cited passages. [] without sources."""
-    if not found or not found.cited:
+async def make_follow_ups(found: Remembered | None, language: str, topics, limit: int = 3) -> list[str]:
+    """Vraagbaak's own citizen questions in ``language`` that the documents answer, next to the answered
+    question (rag/answer/topics.py); [] after an answer without sources or when none is related."""
+    if not found or not found.cited or topics is None:
         return []
-    asked = _norm(found.question)
-    out: list[str] = []
-
-    def add(text: str | None) -> None:
-        if text and len(text) <= SUGGESTION_CHARS and _norm(text) != asked and text not in out:
-            out.append(text)
-
-    cited_topics = set()
-    for passage in found.cited:
-        topic = section_topic(passage.chunk.section)
-        if topic and topic not in cited_topics:
-            cited_topics.add(topic)
-            add(_about(document_name(passage.document), topic, found.language, more=True))
-    for passage in found.cited:  # Q&A documents: the questions just before and after the cited one
-        neighbours = catalogue.neighbours(passage.chunk) if catalogue is not None else (None, None)
-        for chunk in (neighbours[1], neighbours[0]):
-            if chunk is not None and chunk.question_numbers and \
-                    set(chunk.question_numbers) != set(passage.chunk.question_numbers):
-                add(qa_question(chunk))
-    for passage in found.cited:  # letters: the document's other sections, in reading order from the cited one
-        siblings = catalogue.by_doc.get(passage.chunk.doc_id, []) if catalogue is not None else []
-        start = catalogue.position.get(passage.chunk.id, 0) if catalogue is not None else 0
-        for chunk in siblings[start:] + siblings[:start]:
-            topic = section_topic(chunk.section)
-            if topic and topic not in cited_topics:
-                cited_topics.add(topic)
-                add(_about(document_name(passage.document), topic, found.language, more=False))
-    return out[:limit]
+    return await topics.suggestions(found.question, [p.chunk.id for p in found.cited], language, limit)
 
 
-def reply(task: Task, memory: RecentAnswers, catalogue) -> str:
-    """The reply text for ``task``: the JSON object its prompt asks for (an emoji for the emoji task)."""
+async def reply(task: Task, memory: RecentAnswers, topics) -> str:
+    """The reply text for ``task``: the JSON object its prompt asks for (an emoji for the emoji task).
+    ``topics``: rag.answer.topics.Topics for titles and suggestions, or None (no engine yet)."""
     question, answer = task.last("user"), task.last("assistant")
     language = asker_language(question, TASK_LANGUAGES, "nl")
     if task.kind == "title":
-        return json.dumps({"title": make_title(question)}, ensure_ascii=False)
+        return json.dumps({"title": await make_title(question, language, topics)}, ensure_ascii=False)
     if task.kind == "emoji":
         return "🙂"
     found = memory.find(question, answer) if answer else None
     if task.kind == "tags":
-        return json.dumps({"tags": make_tags(found, language)}, ensure_ascii=False)
+        return json.dumps({"tags": await make_tags(found, question, language, topics)}, ensure_ascii=False)
     if task.kind == "follow_ups":
-        return json.dumps({"follow_ups": make_follow_ups(found, catalogue)}, ensure_ascii=False)
+        return json.dumps({"follow_ups": await make_follow_ups(found, language, topics)}, ensure_ascii=False)
     if task.kind == "queries":
         return json.dumps({"queries": [question[:500]] if question else []}, ensure_ascii=False)
     if task.kind == "autocomplete":

@@ -11,11 +11,14 @@ parameters (temperature, max_tokens, stream_options, user, seed, n=1, …) are a
 ``mode`` may be sent as extra body fields.
 
 Models: ``vraagbaak`` (mode auto), ``vraagbaak-extractive``, ``vraagbaak-generative``, ``vraagbaak-plain``.
-The answer carries [n] markers; the sources come as a top-level ``citations`` list (in a stream: in
-the last chunk before ``data: [DONE]``), and, unless ``VRAAGBAAK_CHAT_SOURCES_FOOTER=false``, also as a
-"Bronnen:" list at the end of the content, for chat UIs that show only the content. For Open WebUI
-(api/chat_sources.py) a stream also carries one ``source`` event per passage, right after the first
-chunk, and a plain reply a top-level ``sources`` list (``VRAAGBAAK_CHAT_SOURCE_EVENTS=false``: neither).
+The answer carries [n] markers for the passages it cites, numbered 1, 2, … in order of first citation
+(only cited passages are sources in a chat; an abstention's closest passages are "related" ones);
+the sources come as a top-level ``citations`` list (in a stream: in the last chunk before ``data: [DONE]``),
+and, unless ``VRAAGBAAK_CHAT_SOURCES_FOOTER=false``, also as a "Bronnen:" list at the end of the
+content, for chat UIs that show only the content. For Open WebUI (api/chat_sources.py) a stream also
+carries one ``source`` event per cited passage, right before the text that first cites it, and a plain
+reply a top-level ``sources`` list (``VRAAGBAAK_CHAT_SOURCE_EVENTS=false``: neither); an abstention
+sends none (its related passages are listed in the text under a heading that says so).
 Chat-UI background tasks (title, tags, follow-ups) are answered without retrieval (api/chat_tasks.py);
 errors a chat user sees are in the asker's language (api/chat_text.py).
 """
@@ -36,7 +39,8 @@ from fastapi.responses import StreamingResponse
 
 from api import chat_tasks
 from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text, interrupted
-from api.chat_sources import owui_sources, sources_footer, strip_footer
+from api.chat_sources import (Shown, labels as source_labels, owui_source, owui_sources, shown_answer,
+                              sources_footer, strip_footer)
 from api.chat_text import ChatRefusal, asker_language, for_chat, notices, say, text_for
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
 from api.errors import ApiError, stream_error
@@ -189,14 +193,20 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
     yield _chunk(completion_id, model, {"role": "assistant", "content": ""})
     stream = contextlib.aclosing(engine.answer_stream(question, top_k=request.top_k or settings.top_k, mode=mode,
                                                       history=history))
+    shown = Shown(())  # the cited passages, renumbered in order of first citation (api/chat_sources.py)
+    labels: list[str] = []
     try:
         async with stream as events:
             async for event in events:
-                if event.kind == "sources" and settings.chat_source_events:
-                    for source in owui_sources(getattr(event, "data", None)):  # chips show while text streams
-                        yield _event_chunk(completion_id, model, {"type": "source", "data": source})
+                if event.kind == "sources":
+                    shown = Shown(getattr(event, "data", None))
+                    labels = source_labels(shown.all)
                 elif event.kind == "delta":
-                    text = event_text(event)
+                    text, new = shown.text(event_text(event))
+                    if settings.chat_source_events:  # a source's chip is there before the text that cites it
+                        for n in new:
+                            source = owui_source(shown.all[n - 1], labels[n - 1])
+                            yield _event_chunk(completion_id, model, {"type": "source", "data": source})
                     if text:
                         streamed.append(text)
                         yield _chunk(completion_id, model, {"content": text})
@@ -208,6 +218,7 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                         log.warning("chat completion stream cut off: %s", cut)
                         yield _stream_error("llm_interrupted", question)
                         return
+                    answer = shown_answer(answer)  # the same numbers as the deltas had
                     memory.remember(question, answer)
                     endings = _endings(answer, mode, settings)
                     if endings:
@@ -250,13 +261,14 @@ async def _task_stream(completion_id: str, model: str, content: str, info: dict,
     yield b"data: [DONE]\n\n"
 
 
-def _task_reply(task: chat_tasks.Task, body: ChatCompletionRequest, prompt: str, runtime, memory) -> Any:
-    """A chat-UI background task answered from the chat history and the remembered answer: no retrieval,
-    no length limit, not counted or logged as a question (only as vraagbaak_chat_tasks_total{task})."""
-    loaded = runtime.loaded
-    content = chat_tasks.reply(task, memory, loaded.catalogue if loaded is not None else None)
+async def _task_reply(task: chat_tasks.Task, body: ChatCompletionRequest, prompt: str, runtime, memory,
+                      topics) -> Any:
+    """A chat-UI background task answered from the chat history, the remembered answer and Vraagbaak's
+    topics (whose suggestions are checked by retrieval, once each): no answer, no length limit, not
+    counted or logged as a question (only as vraagbaak_chat_tasks_total{task})."""
+    content = await chat_tasks.reply(task, memory, topics)
     runtime.metrics.chat_tasks.labels(task.kind).inc()
-    log.info("chat-UI background task answered without retrieval", extra={"fields": {"task": task.kind}})
+    log.info("chat-UI background task answered", extra={"fields": {"task": task.kind}})
     info = {"mode_used": "task", "abstained": False, "grounded": True, "unsupported_sentences": [],
             "fallback_reason": None, "llm": {"model": None, "error": None}, "task": task.kind}
     usage = _usage(count_tokens(prompt), content)
@@ -269,6 +281,20 @@ def _task_reply(task: chat_tasks.Task, body: ChatCompletionRequest, prompt: str,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
                          "finish_reason": "stop", "logprobs": None}],
             "usage": usage, "citations": [], "vraagbaak": info}
+
+
+def chat_topics(request: Request, runtime):
+    """This app's rag.answer.topics.Topics over the current answer engine (None while there is none)."""
+    try:
+        engine = runtime.require_engine()[1]
+    except Exception:  # noqa: BLE001 — not ready yet: tasks get their plain fallbacks
+        return None
+    topics = getattr(request.app.state, "chat_topics", None)
+    if topics is None or topics.engine is not engine:  # a reload brings a new engine
+        from rag.answer.topics import Topics
+
+        topics = request.app.state.chat_topics = Topics(engine)
+    return topics
 
 
 def recent_answers(request: Request) -> chat_tasks.RecentAnswers:
@@ -311,13 +337,14 @@ async def _complete(body: ChatCompletionRequest, request: Request, runtime, sett
     prompt = last_user_text(body)
     task = chat_tasks.recognise(prompt)
     if task is not None:
-        return _task_reply(task, body, prompt, runtime, memory)
+        return await _task_reply(task, body, prompt, runtime, memory, chat_topics(request, runtime))
     question, history = split_conversation(body, settings)
     engine = runtime.require_engine()[1]
     if body.stream:
         return StreamingResponse(_stream(engine, runtime, settings, body, question, history, mode, memory),
                                  media_type="text/event-stream", headers=SSE_HEADERS)
-    answer = await answer_once(engine, runtime.metrics, question, body.top_k or settings.top_k, mode, history)
+    answer = shown_answer(await answer_once(engine, runtime.metrics, question, body.top_k or settings.top_k, mode,
+                                            history))
     memory.remember(question, answer)
     content = (answer.text or "") + _endings(answer, mode, settings)
     reply = {
@@ -331,6 +358,6 @@ async def _complete(body: ChatCompletionRequest, request: Request, runtime, sett
         "citations": citations(answer.passages, related=bool(answer.abstained)),
         "vraagbaak": _info(answer),
     }
-    if settings.chat_source_events:
-        reply["sources"] = owui_sources(answer.passages)
+    if settings.chat_source_events:  # an abstention's related passages are listed in the text, not as sources
+        reply["sources"] = [] if answer.abstained else owui_sources(answer.passages)
     return reply

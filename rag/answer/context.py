@@ -19,7 +19,6 @@ from rag.types import Answer, Passage
 
 # Sentences to quote and to judge confidence by come from the top 5 passages (as calibrated), whatever top_k.
 CANDIDATE_PASSAGES = 5
-FOLLOW_UP_WORDS = 10  # questions shorter than this are retrieved together with the previous one
 
 
 @dataclass
@@ -46,21 +45,7 @@ class Context:
     started: float  # time.perf_counter() when the question arrived: took_ms counts from here
     decision: answerable.Decision | None = None
     previous: frozenset = frozenset()  # normalised sentences of the previous answer (not to repeat)
-
-
-def retrieval_query(question: str, history: list[dict] | None) -> str:
-    """A short follow-up ("En wanneer was dat?") is searched together with the previous user question
-    (its first 300 characters); a question of FOLLOW_UP_WORDS words or more is searched alone."""
-    if not history or len(question.split()) >= FOLLOW_UP_WORDS:
-        return question
-    for message in reversed(history):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, list):
-                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-            if isinstance(content, str) and content.strip():
-                return f"{content.strip()[:300]} {question}"
-    return question
+    dependent: bool = False  # a follow-up (rag/answer/followup.py): the conversation is used; else it is not
 
 
 _LEXICONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

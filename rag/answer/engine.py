@@ -15,8 +15,9 @@ garbage, nothing supported, an over-cautious refusal — falls back to extractiv
 and ``llm_error`` set; LLM problems never raise.
 Whether the passages answer the question is decided by rag/answer/answerable.py (a small fitted
 model over similarity, term coverage, answer type and personal-situation cues); an abstention carries
-that ``Decision`` (reason, related passages) for the referral. In a conversation the extractive
-answer leaves out sentences the previous answer already gave.
+that ``Decision`` (reason, related passages) for the referral. In a conversation, a question that
+depends on the previous turn is searched with it (rag/answer/followup.py) and one that stands on its
+own is searched alone; the extractive answer leaves out sentences the previous answer already gave.
 
 Streaming never shows unverified text: the generative path (rag/answer/generate.py) buffers the LLM's
 tokens until a sentence is complete, verifies it, and sends only a supported one as a "delta". If the
@@ -37,9 +38,9 @@ import time
 import weakref
 from typing import AsyncIterator, Callable
 
-from rag.answer import abstain, answerable, extractive, generate, referral, rewrite
-from rag.answer.context import CANDIDATE_PASSAGES, AnswerEvent, Context, lexicon, retrieval_query
-from rag.answer.language import detect_language, prepare as prepare_language
+from rag.answer import abstain, answerable, extractive, followup, generate, referral, rewrite
+from rag.answer.context import CANDIDATE_PASSAGES, AnswerEvent, Context, lexicon
+from rag.answer.language import prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError
 from rag.answer.sentences import parse_markers, sentence_deltas, split_spans
 from rag.config import Settings
@@ -146,15 +147,17 @@ class AnswerEngine:
         question = self.service.validate(question)
         if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
             raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}")
-        query = retrieval_query(question, history)
+        resolved = followup.resolve(question, history)  # a follow-up is searched with the turn it depends on
+        query = resolved.query
         qv, passages, cands, sources = await self._run(self._retrieve_sync, query, top_k, retrieval=True)
         conf = abstain.confidence(passages, extractive.best_sentence_similarity(qv, cands))
         # A follow-up is judged with the question it follows (as it was retrieved).
         evidence = answerable.features(query, qv, passages[:CANDIDATE_PASSAGES], cands, self.vocabulary)
         decision = self.answerability.decide(evidence, passages, floor=self.settings.abstain_threshold)
-        return Context(question=question, language=detect_language(question), passages=passages,
+        return Context(question=question, language=resolved.language, passages=passages,
                        query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
-                       decision=decision, previous=frozenset(extractive.previous_sentences(history)))
+                       decision=decision, dependent=resolved.dependent,
+                       previous=frozenset(extractive.previous_sentences(history if resolved.dependent else None)))
 
     def _answer(self, ctx: Context, text: str, mode: str, **fields) -> Answer:
         return Answer(question=ctx.question, text=text, passages=ctx.passages, mode_used=mode,

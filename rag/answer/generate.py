@@ -47,9 +47,11 @@ def source_texts(engine: AnswerEngine, ctx: Context) -> list[str]:
 
 
 def prompt(engine: AnswerEngine, ctx: Context, history: list[dict] | None) -> Prompt:
-    """The grounded prompt for this question and its passages (rag/answer/prompt.py)."""
+    """The grounded prompt for this question and its passages (rag/answer/prompt.py); the conversation
+    only for a follow-up: a question that stands on its own is answered on its own."""
     return build_prompt(ctx.question, ctx.passages, budget=engine.settings.llm_context_tokens,
-                        history=history, language=ctx.language, texts=source_texts(engine, ctx))
+                        history=history if ctx.dependent else None, language=ctx.language,
+                        texts=source_texts(engine, ctx))
 
 
 def reply_language(reply: str, ctx: Context) -> str:

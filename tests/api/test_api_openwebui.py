@@ -12,7 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.chat_sources import LABEL_MAX, short_label
+from api.chat_sources import LABEL_MAX, document_name, short_label
+from api.chat_tasks import GENERAL_TAG, GENERAL_TITLE
+from rag.answer.topics import load as load_topics
 
 DATA = Path(__file__).parent / "data" / "openwebui"
 MARKER = re.compile(r"\[(\d+)\]")
@@ -113,7 +115,15 @@ def test_stream_has_a_source_event_per_citation(api):
         assert "distances" not in data and "type" not in data  # no relevance percentages; stored as a source
         assert "url" not in data["source"]  # the manifest has no URLs yet
     text, _, footer = content.partition("\n\nBronnen:\n")
-    assert {int(n) for n in MARKER.findall(text)} <= set(range(1, len(citations) + 1))
+    # Only cited passages are sources, numbered 1, 2, … in order of first citation.
+    assert list(dict.fromkeys(int(n) for n in MARKER.findall(text))) == list(range(1, len(citations) + 1))
+    # Each source event comes right before the text that first cites it.
+    shown = 0
+    for chunk in chunks:
+        if "event" in chunk:
+            shown += 1
+        elif chunk["choices"] and (piece := chunk["choices"][0]["delta"].get("content")):
+            assert all(int(n) <= shown for n in MARKER.findall(piece.partition("\n\nBronnen:")[0])), piece
     # "- n: label": no "[" + digit, which Open WebUI's citation tokenizer would make more chips of.
     lines = footer.splitlines()
     assert lines and all(re.match(r"- \d+: \S", line) for line in lines) and not re.search(r"\[\d|\\", footer)
@@ -157,7 +167,9 @@ def test_short_labels(service):
                                        "Welke startbanen zijn er voor statushouders?")
               for p in service.search(q, top_k=10).passages}
     assert labels and all(0 < len(label) <= LABEL_MAX for label in labels), labels
-    assert any(label.startswith("Vraag ") for label in labels)
+    # The document's number first, then the question: "Kst. 32 824-451, vraag 57", "… vr. 96 en 101".
+    questions = [label for label in labels if " vraag " in label or " vr. " in label or " vragen " in label]
+    assert questions and all(label.startswith("Kst. 32 824-451, ") for label in questions), labels
 
 
 # ---------------------------------------------------------------- background tasks
@@ -170,27 +182,30 @@ def test_title_task_takes_the_question_and_retrieves_nothing(api):
     title = task_json(reply.json())["title"]
     assert 0 < len(title.split()) <= 7 and "?" not in title
     assert reply.json()["vraagbaak"]["task"] == "title" and reply.json()["citations"] == []
-    english = with_history(fixture("title"), [("user", "Why was the minority consultation act withdrawn?"),
-                                              ("assistant", "")])
-    assert task_json(api.post("/v1/chat/completions", json=english).json())["title"] == \
-        "Minority consultation act withdrawn"
+    for language, question in (("en", "Why was the minority consultation act withdrawn?"),
+                               ("tr", "Hükümet işe alımda ayrımcılığa karşı ne yapıyor?"),
+                               ("en", "Can I bring my cat to the Netherlands?")):
+        body = with_history(fixture("title"), [("user", question), ("assistant", "")])
+        title = task_json(api.post("/v1/chat/completions", json=body).json())["title"]
+        assert title in {t.title[language] for t in load_topics()} | {GENERAL_TITLE[language]}, (question, title)
     assert (metric(api, "vraagbaak_retrieval_duration_seconds_count"), answers_total(api)) == before
     assert metric(api, "vraagbaak_chat_tasks_total", '{task="title"}') >= 2
 
 
-def test_tags_and_follow_ups_come_from_the_cited_passages(api):
+def test_tags_and_follow_ups_come_from_the_cited_passages(api, service):
     chat = fixture("chat")
     question = question_of(chat)
     chunks, content = stream_chat(api, chat)
     final = next(c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"] == "stop")
     cited = [final["citations"][int(n) - 1] for n in dict.fromkeys(MARKER.findall(content.partition("\n\nBronnen")[0]))]
     assert cited
-    before = (metric(api, "vraagbaak_retrieval_duration_seconds_count"), answers_total(api))
+    before = answers_total(api)
 
     tags = task_json(api.post("/v1/chat/completions", json=with_history(
         fixture("tags"), [("user", question), ("assistant", content)])).json())["tags"]
     assert tags and all(isinstance(t, str) and t for t in tags)
-    assert any(t in c["citation"] for t in tags for c in cited), (tags, [c["citation"] for c in cited])
+    names = {document_name(service.index.documents[c["document"]["id"]]) for c in cited}
+    assert names & set(tags) and tags[0] in {t.title["nl"] for t in load_topics()} | names, (tags, names)
 
     # Long enough to be refused as a question (2,000 characters): earlier turns and the answer.
     turns = [("user", question), ("assistant", content), ("user", question), ("assistant", content)]
@@ -199,9 +214,77 @@ def test_tags_and_follow_ups_come_from_the_cited_passages(api):
     reply = api.post("/v1/chat/completions", json=follow_body)
     assert reply.status_code == 200, reply.text
     follow_ups = task_json(reply.json())["follow_ups"]  # utils/task.py parse_follow_ups: ≤ 5 strings ≤ 400
-    assert 1 <= len(follow_ups) <= 5 and all(isinstance(f, str) and 0 < len(f) <= 400 for f in follow_ups)
+    assert 1 <= len(follow_ups) <= 3 and all(isinstance(f, str) and 0 < len(f) <= 400 for f in follow_ups)
     assert len(set(follow_ups)) == len(follow_ups) and question not in follow_ups
-    assert (metric(api, "vraagbaak_retrieval_duration_seconds_count"), answers_total(api)) == before
+    # Vraagbaak's own Dutch citizen questions, never a question text from the documents.
+    assert set(follow_ups) <= {t.questions["nl"] for t in load_topics()}
+    assert not any(f[:-1] in chunk.text for f in follow_ups for chunk in service.index.chunks)
+    assert answers_total(api) == before  # the suggestions' checks are retrievals, not answers
+
+
+@pytest.mark.parametrize("language, question", [
+    ("en", "Why was the consultation with minority organisations stopped?"),
+    ("tr", "Azınlık örgütleriyle yapılan istişare neden durduruldu?")])
+def test_an_askers_suggestions_title_and_tags_are_in_their_language(api, language, question):
+    answer = api.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": question}]}).json()
+    content = answer["choices"][0]["message"]["content"]
+    turns = [("user", question), ("assistant", content)]
+    follow_ups = task_json(api.post("/v1/chat/completions", json=with_history(fixture("follow_ups"), turns)).json())
+    title = task_json(api.post("/v1/chat/completions", json=with_history(fixture("title"), turns)).json())["title"]
+    tags = task_json(api.post("/v1/chat/completions", json=with_history(fixture("tags"), turns)).json())["tags"]
+    topics = load_topics()
+    assert set(follow_ups["follow_ups"]) <= {t.questions[language] for t in topics}
+    assert title in {t.title[language] for t in topics} | {GENERAL_TITLE[language]}
+    # The topic in the asker's language, the documents by their numbers (the same in every language).
+    assert all(t in {t.title[language] for t in topics} | {GENERAL_TAG[language]} or re.search(r"\d", t)
+               for t in tags), tags
+
+
+def test_an_abstention_sends_no_sources_but_lists_its_related_passages(api):
+    body = {"messages": [{"role": "user", "content": "Hoe laat gaat de supermarkt op zondag open?"}]}
+    reply = api.post("/v1/chat/completions", json=body).json()
+    assert reply["vraagbaak"]["abstained"] and reply["sources"] == []
+    assert all(c["related"] for c in reply["citations"])
+    if reply["citations"]:
+        assert "\n\nVerwante passages:\n" in reply["choices"][0]["message"]["content"]
+    chunks, _ = stream_chat(api, {**body, "stream": True})
+    assert not [c for c in chunks if "event" in c]  # no "Sources" heading over passages that do not answer
+
+
+# ---------------------------------------------------------------- conversations
+
+
+def chat(api, turns: list[str], question: str) -> dict:
+    """The reply to ``question`` after a conversation whose user turns are ``turns`` (each answered by
+    Vraagbaak, its reply sent back as Open WebUI does)."""
+    messages: list[dict] = []
+    for turn in turns:
+        messages.append({"role": "user", "content": turn})
+        reply = api.post("/v1/chat/completions", json={"messages": messages}).json()
+        messages.append({"role": "assistant", "content": reply["choices"][0]["message"]["content"]})
+    messages.append({"role": "user", "content": question})
+    return api.post("/v1/chat/completions", json={"messages": messages}).json()
+
+
+@pytest.mark.parametrize("turns, question", [
+    (["Waarom is de Wet overleg minderhedenbeleid ingetrokken?", "Wie zat er in het LOM?"],
+     "What does the government do against discrimination in hiring?"),  # the issue's session, shorter
+    (["Why was the WOM withdrawn?"], "Wat is de participatieverklaring?"),  # short, yet standalone
+])
+def test_a_standalone_question_after_an_unrelated_conversation_gets_what_it_gets_alone(api, turns, question):
+    alone = chat(api, [], question)
+    after = chat(api, turns, question)
+    assert [c["id"] for c in after["citations"]] == [c["id"] for c in alone["citations"]]
+    assert after["choices"][0]["message"]["content"] == alone["choices"][0]["message"]["content"]
+
+
+def test_a_dependent_question_is_searched_with_the_turn_it_follows(api):
+    turns = ["Waarom is de Wet overleg minderhedenbeleid ingetrokken?"]
+    alone = chat(api, [], "En wanneer was dat?")
+    after = chat(api, turns, "En wanneer was dat?")
+    ids = [c["id"] for c in after["citations"]]
+    assert ids != [c["id"] for c in alone["citations"]]
+    assert any("wom" in c["document"]["id"] or "2013" in (c["document"]["date"] or "") for c in after["citations"]), ids
 
 
 @pytest.mark.parametrize("name", ["title", "tags", "follow_ups"])
