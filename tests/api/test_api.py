@@ -368,8 +368,19 @@ def test_openapi_docs(api):
     # Public operations: the key is optional (an alternative without it); admin ones require it.
     assert spec["paths"]["/v1/search"]["post"]["security"] == [{"HTTPBearer": []}, {}]
     assert spec["paths"]["/v1/feedback"]["get"]["security"] == [{"HTTPBearer": []}]
-    query = spec["components"]["schemas"]["SearchRequest"]["properties"]["query"]
-    assert query["minLength"] == 1 and query["maxLength"] == 2000 and query["pattern"].startswith("[^")
+    schemas = spec["components"]["schemas"]
+    query = schemas["SearchRequest"]["properties"]["query"]
+    assert query["minLength"] == 1 and query["maxLength"] == 2000
+    pattern = re.compile(query["pattern"])  # blank and control characters, as rag.service.validate_query
+    assert pattern.search("Waarom?\n") and not pattern.search(" \u200b") and not pattern.search("W\u0000OM")
+    date = schemas["SearchFilters"]["properties"]["date_from"]["anyOf"][0]["pattern"]
+    assert re.fullmatch(date, "2024-02-29") and not re.fullmatch(date, "0000") and not re.fullmatch(date, "2013-02-29")
+    # Chat: every user message is a question; messages holds at least one (api/openapi.py).
+    messages = schemas["ChatCompletionRequest"]["properties"]["messages"]
+    assert messages["contains"] == {"$ref": "#/components/schemas/UserMessage"}
+    content = schemas["UserMessage"]["properties"]["content"]["anyOf"]
+    assert content[0]["pattern"] == query["pattern"] and content[0]["maxLength"] == 2000
+    assert content[1]["maxContains"] == 1 and "content" in schemas["UserMessage"]["required"]
     offset = next(p for p in spec["paths"]["/v1/feedback"]["get"]["parameters"] if p["name"] == "offset")
     assert offset["schema"]["maximum"] == 2**63 - 1
 
