@@ -35,10 +35,20 @@ class EncodingStopped(RuntimeError):
     what was embedded so far is in the cache already, so the next build resumes from there."""
 
 
-# Slices of this many batches: small enough to stop within a few seconds, large enough that the
-# model sees the same batches as in one call (inputs are sorted by length first, as
-# sentence-transformers does, so slicing at batch multiples changes no vector).
+# Slices of this many forward passes: small enough to stop within a few seconds.
 _SLICE_BATCHES = 8
+
+# How document vectors are computed; part of every cache key and of the index manifest, so vectors
+# made another way are never mixed in. Why it matters: in bf16 a text's vector depends on the shape of
+# the forward pass it was in (oneDNN picks kernels by shape). Measured here: the rows in the pass (1-2,
+# 3-8, 16-32 rows gave three different vectors) and its padded length moved a sentence's cosine to a
+# query by up to 0.0018, enough to reorder near-tied sentences; which other texts shared the pass, and
+# where, changed nothing (bit-identical). So every pass holds exactly embedding_batch_size rows (a short
+# batch is filled with copies of one of its texts) padded to a length set by the text's own token count
+# (the next multiple of _LENGTH_STEP): a text's vector then depends on the text alone, whatever the cache
+# held and in which order it was filled (tests/test_encoder.py). float32 does not need this (2e-7).
+_LENGTH_STEP = 16  # tokens; finer steps pad less but fill more short batches with copies
+VECTOR_RECIPE = f"fixed-shape-{_LENGTH_STEP}"
 
 
 def set_torch_threads(n: int) -> None:
@@ -111,7 +121,11 @@ class Encoder:
         self._model = None
         self._prompts: dict | None = None
         self._lock = threading.Lock()
-        self.cache = EmbeddingCache(settings.embedding_cache_dir / f"{self.model_hash[:16]}.sqlite")
+        self.rows = max(1, int(settings.embedding_batch_size))  # rows in every document forward pass
+        # What a document vector depends on besides its text: model, precision and recipe.
+        self.vectors_id = hashlib.sha256(
+            f"{self.model_hash}\x1f{settings.embedding_dtype}\x1f{VECTOR_RECIPE}\x1f{self.rows}".encode()).hexdigest()
+        self.cache = EmbeddingCache(settings.embedding_cache_dir / f"{self.vectors_id[:16]}.sqlite")
 
     @property
     def model(self):
@@ -136,7 +150,9 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model  # renamed in sentence-transformers 6; the old name warns
+        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(dim())
 
     @property
     def prompts(self) -> dict:
@@ -179,19 +195,24 @@ class Encoder:
         return np.asarray(vectors, dtype=np.float32)
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.model_hash}\x1f{text}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{self.vectors_id}\x1f{text}".encode("utf-8")).hexdigest()
 
     def encode_documents(self, texts: list[str], titles: list[str | None] | None = None,
                          progress: bool | None = None, should_stop=None) -> tuple[np.ndarray, int]:
-        """Vectors for documents, from the cache where possible; returns (vectors, n newly embedded).
+        """Vectors for documents, shape (len(texts), dimension) float32 unit vectors, from the cache
+        where possible; returns (vectors, n newly embedded). Every forward pass holds exactly
+        ``self.rows`` rows (VECTOR_RECIPE), so a text's vector is the same whatever is embedded with it.
+        The cache is asked again before each slice, so processes building at once share the work.
         ``should_stop()`` is asked between slices; when true, EncodingStopped is raised."""
         inputs = self.document_inputs(texts, titles)
         keys = [self._key(t) for t in inputs]
         cached = self.cache.get_many(keys)
+        # Longest first: forward passes of similar lengths pad least (padding changes no vector).
         todo = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values(), key=lambda i: -len(inputs[i]))
+        embedded = 0
         if todo:
             show = progress if progress is not None else (len(todo) > 32 and sys.stderr.isatty())
-            size = max(1, self.settings.embedding_batch_size) * _SLICE_BATCHES
+            size = self.rows * _SLICE_BATCHES
             bar = None
             if show:
                 from tqdm.auto import tqdm
@@ -202,17 +223,52 @@ class Encoder:
                     if should_stop is not None and should_stop():
                         raise EncodingStopped(f"stopped after embedding {start} of {len(todo)} texts")
                     part = todo[start:start + size]
-                    fresh = self._encode_raw([inputs[i] for i in part], False)
-                    self.cache.put_many({keys[i]: v for i, v in zip(part, fresh)})
-                    cached.update({keys[i]: v for i, v in zip(part, fresh)})
+                    if start:  # another process may have embedded some of these meanwhile
+                        cached.update(self.cache.get_many([keys[i] for i in part]))
+                        part = [i for i in part if keys[i] not in cached]
+                    if part:
+                        fresh = self._encode_fixed([inputs[i] for i in part])
+                        self.cache.put_many({keys[i]: v for i, v in zip(part, fresh)})
+                        cached.update({keys[i]: v for i, v in zip(part, fresh)})
+                        embedded += len(part)
                     if bar is not None:
-                        bar.update(len(part))
+                        bar.update(len(todo[start:start + size]))
             finally:
                 if bar is not None:
                     bar.close()
         if not keys:
             return np.zeros((0, 0), dtype=np.float32), 0
-        return np.stack([cached[k] for k in keys]), len(todo)
+        return np.stack([cached[k] for k in keys]), embedded
+
+    def _encode_fixed(self, inputs: list[str]) -> np.ndarray:
+        """Each input in a forward pass of exactly ``self.rows`` rows padded to its own length bucket
+        (VECTOR_RECIPE): inputs are grouped by bucket, and a group's last pass is filled with copies of
+        its last input (their vectors are dropped). Returns shape (len(inputs), dimension) float32."""
+        model = self.model
+        if not hasattr(model, "preprocess"):  # not a module-based sentence-transformers model: plain encode
+            return self._encode_raw(inputs, False)
+        import torch
+
+        rows, step = self.rows, _LENGTH_STEP
+        limit = int(getattr(model, "max_seq_length", 0) or 0) or None
+        lengths = [len(ids) for ids in model.tokenizer(inputs, truncation=limit is not None,
+                                                        max_length=limit)["input_ids"]]
+        buckets: dict[int, list[int]] = {}
+        for i, n in enumerate(lengths):
+            size = -(-n // step) * step
+            buckets.setdefault(min(size, limit) if limit else size, []).append(i)
+        out = np.zeros((len(inputs), self.dimension), dtype=np.float32)
+        for size, members in sorted(buckets.items(), reverse=True):
+            members = members + [members[-1]] * (-len(members) % rows)
+            for start in range(0, len(members), rows):
+                batch = members[start:start + rows]
+                with torch.inference_mode():
+                    features = model.preprocess([inputs[i] for i in batch], processing_kwargs={
+                        "text": {"padding": "max_length", "max_length": size, "truncation": True}})
+                    vectors = model.forward(features)["sentence_embedding"].float()
+                    vectors = torch.nn.functional.normalize(vectors, p=2, dim=1).numpy()
+                out[batch] = vectors  # repeated indices get the same vector twice
+        return out
 
     def _encode_direct(self, inputs: list[str]) -> np.ndarray:
         """The model's own modules, called without ``encode``'s batching and bookkeeping: the
@@ -304,5 +360,6 @@ class Encoder:
             batcher.shutdown()
 
     def describe(self) -> dict:
-        return {"name": self.name, "path": str(self.path), "hash": self.model_hash, "dtype": self.settings.embedding_dtype}
+        return {"name": self.name, "path": str(self.path), "hash": self.model_hash, "dtype": self.settings.embedding_dtype,
+                "vectors": VECTOR_RECIPE, "rows": self.rows}
 

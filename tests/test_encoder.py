@@ -87,3 +87,61 @@ def test_one_failing_query_does_not_fail_its_batch(settings):
     assert isinstance(results[-1], Exception)
     with pytest.raises(Exception):
         encoder.encode_query("\ud800 x")  # unbatched: the same error, in the caller
+
+
+# ---------------------------------------------------------------- reproducible document vectors (issue 22)
+
+def _fresh_cache_settings(settings, tmp_path):
+    """The session's settings with an empty vector cache of their own (the verified model is linked in)."""
+    cache = tmp_path / "cache"
+    cache.mkdir(parents=True)
+    (cache / "models").symlink_to(settings.models_dir, target_is_directory=True)
+    return settings.replace(cache_dir=cache, index_dir=tmp_path / "index")
+
+
+def test_a_document_vector_depends_on_its_text_alone(settings, tmp_path):
+    """Whatever is embedded with a text, in which order and how many, its vector is bit-identical: every
+    forward pass holds the same number of rows (VECTOR_RECIPE). In bf16 the row count alone moved vectors."""
+    from embeddings.encoder import Encoder
+
+    texts = [line for line in (settings.corpus_dir / "001_5cb22294ce2f5ea5.txt").read_text(encoding="utf-8")
+             .split("\n\n") if len(line.split()) > 8][:21]
+    target = texts[0]
+    first = Encoder(_fresh_cache_settings(settings, tmp_path / "a"))
+    alone, n_alone = first.encode_documents([target])
+    second = Encoder(_fresh_cache_settings(settings, tmp_path / "b"))
+    among, n_among = second.encode_documents(list(reversed(texts)))  # 21 texts: a full pass and a filled one
+    assert (n_alone, n_among) == (1, len(texts))
+    assert np.array_equal(alone[0], among[-1])
+    again, n_again = second.encode_documents([target, "Een tekst die nog niet in de cache stond, over fietsen."])
+    assert n_again == 1 and np.array_equal(again[0], alone[0])
+
+
+def test_the_index_is_the_same_whatever_the_cache_held(settings, tmp_path):
+    """Two builds of the same corpus, one with an empty vector cache and one whose cache was filled before,
+    in another order and in other groupings (as a machine that built other things first has it): the
+    vectors of the two indexes are bit-identical."""
+    import shutil
+
+    from embeddings.encoder import Encoder
+    from rag.ingest.build import build_index, chunk_corpus, embedding_input
+    from rag.ingest.corpus import load_corpus
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(settings.corpus_dir / "001_5cb22294ce2f5ea5.txt", corpus)  # a short letter: ~40 texts
+    empty = _fresh_cache_settings(settings, tmp_path / "empty").replace(corpus_dir=corpus)
+    filled = _fresh_cache_settings(settings, tmp_path / "filled").replace(corpus_dir=corpus)
+    chunks, units = chunk_corpus(load_corpus(corpus))
+    texts = [embedding_input(c) for c in chunks] + [u for us in units for u in us]
+    prefill = Encoder(filled)
+    for group in (texts[::-3], texts[1::5], texts[7:20]):  # other orders, other groupings
+        prefill.encode_documents(group)
+    built = [build_index(s) for s in (empty, filled)]
+    assert built[0].embedded == len(set(texts)) and built[1].embedded < built[0].embedded
+    vectors = [np.load(s.index_dir / "current" / "units.npy") for s in (empty, filled)]
+    assert np.array_equal(vectors[0], vectors[1])
+    import faiss
+
+    flat = [faiss.read_index(str(s.index_dir / "current" / "index.faiss")) for s in (empty, filled)]
+    assert np.array_equal(flat[0].reconstruct_n(0, flat[0].ntotal), flat[1].reconstruct_n(0, flat[1].ntotal))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.encoder import Encoder
+from embeddings.encoder import VECTOR_RECIPE, Encoder
 from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
 from rag.ingest.corpus import SkippedFile, scan_corpus
@@ -70,9 +70,14 @@ def chunk_corpus(documents: list[Document]) -> tuple[list[Chunk], list[list[str]
 
 
 def expected_manifest(settings: Settings, encoder_hash: str) -> dict:
+    """What an index must have been built with to serve these settings. The precision and the vector
+    recipe (embeddings/encoder.py VECTOR_RECIPE) make `vraagbaak index` rebuild an index whose vectors
+    were computed another way, so the same corpus and settings always give the same vectors."""
     return {
         "model": settings.embedding_model,
         "model_hash": encoder_hash,
+        "embedding_dtype": settings.embedding_dtype,
+        "vector_recipe": f"{VECTOR_RECIPE}/{max(1, settings.embedding_batch_size)}",
         "chunker_version": CHUNKER_VERSION,
         "parser_version": PARSER_VERSION,
     }

@@ -154,9 +154,12 @@ class Store(Protocol):
 def check_compatible(manifest: dict, expected: dict, where: object) -> None:
     """Refuse an index built with another model, chunker or format: results would be garbage."""
     problems = []
-    for key, label in (("model_hash", "embedding model"), ("chunker_version", "chunker version"),
-                       ("parser_version", "parser version"), ("format", "index format")):
+    for key, label in (("model_hash", "embedding model"), ("embedding_dtype", "embedding precision"),
+                       ("chunker_version", "chunker version"), ("parser_version", "parser version"),
+                       ("format", "index format")):
         have, want = manifest.get(key), expected.get(key)
+        if key == "embedding_dtype" and have is None:
+            continue  # built before the precision was recorded; `vraagbaak index` rebuilds it
         if want is not None and have != want:
             shown_have = manifest.get("model") if key == "model_hash" else have
             shown_want = expected.get("model") if key == "model_hash" else want
