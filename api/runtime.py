@@ -29,6 +29,7 @@ from api.errors import ApiError
 from api.model_gate import GatedExecutor, ModelGate, in_query_thread, query_thread
 from api.observability import Metrics, metered_engine, metered_llm_client
 from rag.config import Settings
+from embeddings.write_errors import IndexWriteError
 from rag.search.retrieve import Filters
 from rag.service import SearchResult, Vraagbaak
 
@@ -162,7 +163,7 @@ class Runtime:
         except Exception as exc:
             if self.gate.closed():
                 return  # stopped while loading: nothing to report  # the message says what to fix; the process stays up for /healthz
-            self.load_error = f"{type(exc).__name__}: {exc}"
+            self.load_error = str(exc) if isinstance(exc, IndexWriteError) else f"{type(exc).__name__}: {exc}"
             log.error(f"loading the model and index failed: {self.load_error}")
             return
         await self._install(service)
@@ -340,10 +341,15 @@ class Runtime:
             state.status, state.documents, state.passages = report.status, report.documents, report.chunks
             state.embedded, state.seconds, state.swapped = report.embedded, round(report.seconds, 1), service is not None
             state.skipped_files = [f.to_dict() for f in report.skipped]
+            state.flagged_documents = [f.to_dict() for f in report.flagged]
             state.state = "succeeded"
             self.metrics.reindexes.labels("succeeded").inc()
             log.info(f"reindex {report.status}: {report.documents} documents, {report.chunks} passages, "
                      f"{report.embedded} newly embedded in {report.seconds:.1f} s")
+        except IndexWriteError as exc:  # a full or unwritable disk: one line, no traceback, in status and log
+            state.state, state.error = "failed", str(exc)
+            self.metrics.reindexes.labels("failed").inc()
+            log.error(f"reindex failed: {exc}; the loaded index stays in use")
         except Exception as exc:
             state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
             self.metrics.reindexes.labels("failed").inc()

@@ -19,6 +19,7 @@ import numpy as np
 
 from embeddings import fetch
 from embeddings.settings import ModelSettings
+from embeddings.write_errors import writing
 
 # Never reach for a hub unless the user points the config at a hub id.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -72,11 +73,17 @@ class EmbeddingCache:
     """Vectors keyed by sha256(model identity, exact input text). Safe across processes."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self.path = path
+        with self._writing():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
         self._lock = threading.Lock()
+
+    def _writing(self):
+        """A full disk or an unwritable folder as one line (embeddings.write_errors.IndexWriteError)."""
+        return writing("the vector cache", self.path.parent, "VRAAGBAAK_CACHE_DIR")
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
@@ -90,7 +97,7 @@ class EmbeddingCache:
         return out
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self._lock, self._db:
+        with self._writing(), self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
