@@ -45,6 +45,11 @@ def skipped_files(service: Vraagbaak) -> list[dict]:
     return list(service.index.manifest.get("skipped") or [])
 
 
+def flagged_documents(service: Vraagbaak) -> list[dict]:
+    """[{file, sentences}]: documents of the loaded index holding instructions to the model (its manifest)."""
+    return list(service.index.manifest.get("flagged") or [])
+
+
 @dataclass(frozen=True)
 class Loaded:
     service: Vraagbaak
@@ -67,6 +72,7 @@ class ReindexState:
     swapped: bool = False
     error: str | None = None
     skipped_files: list[dict] = field(default_factory=list)  # [{file, reason}] left out by this rebuild
+    flagged_documents: list[dict] = field(default_factory=list)  # [{file, sentences}] instructions to the model
 
     def to_dict(self) -> dict:
         return asdict(self)
