@@ -2,9 +2,9 @@
 
     python scripts/measure_instructions.py            # summary; --misses lists what was missed or wrongly flagged
 
-Recall: data/eval/instructions.jsonl, 72 instruction passages in six languages written before the rules
-(``split``: "dev" were looked at while writing the rules, "held-out" were not), per split, language and
-kind. False flags: its 38 benign look-alikes, every sentence of the bundled corpus (as the index serves
+Recall: data/eval/instructions.jsonl, 72 instruction passages in six languages written before the rules,
+per split, language and kind. The rules' author wrote both halves of ``split`` and had read them all, so
+neither half is independent: the recall is an upper bound for the kinds of attack the set holds. False flags: its 38 benign look-alikes, every sentence of the bundled corpus (as the index serves
 it: chunk texts, framing questions, footnotes), and the texts of the question sets and the referral table
 (citizens' questions and answers in six languages). No model needed; runs in seconds.
 """
