@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import fetch
+from embeddings import fetch, shapes
 from embeddings.settings import ModelSettings
 from embeddings.write_errors import writing
 
@@ -176,6 +176,8 @@ class Encoder:
         return out
 
     def _encode_raw(self, inputs: list[str], progress: bool) -> np.ndarray:
+        if 0 < len(inputs) <= self.settings.embedding_batch_size and not progress and hasattr(self.model, "preprocess"):
+            return self._encode_direct(inputs)  # a request's few sentences: bucketed shapes (embeddings/shapes.py)
         vectors = self.model.encode(
             inputs,
             batch_size=self.settings.embedding_batch_size,
@@ -228,11 +230,34 @@ class Encoder:
         import torch
 
         model = self.model
+        tokenizer = getattr(model, "tokenizer", None)
         with torch.inference_mode():
             features = model.preprocess(inputs)
-            out = model.forward(features)["sentence_embedding"].float()
+            if tokenizer is not None and tokenizer.pad_token_id is not None:
+                features, n = shapes.pad_features(features, tokenizer.pad_token_id, tokenizer.padding_side,
+                                                  getattr(model, "max_seq_length", None))
+            else:
+                n = len(inputs)
+            out = model.forward(features)["sentence_embedding"][:n].float()
             out = torch.nn.functional.normalize(out, p=2, dim=1)
         return out.numpy()
+
+    def warm_steps(self, max_tokens: int = shapes.SHORT_UP_TO) -> list:
+        """Short calls that prepare the kernels of the common bucketed shapes (embeddings/shapes.py):
+        every batch size up to embedding_batch_size and length up to ``max_tokens``, in the calling
+        thread (a request's sentences) and, when batching is on, through the query batcher's thread."""
+        import functools
+        from concurrent.futures import ThreadPoolExecutor
+
+        def run(length: int, size: int) -> None:
+            text = " ".join(["de"] * max(1, length - 12))  # one token a word, plus the prompt and ends
+            self.encode_queries([text] * size)
+            if self._batcher is not None:
+                with ThreadPoolExecutor(size) as pool:  # arriving together, they share one batch
+                    list(pool.map(self.encode_query, [text] * size))
+
+        sizes = [b for b in (1, 2, 4, 8, 16, 32) if b <= max(1, self.settings.embedding_batch_size)]
+        return [functools.partial(run, n, b) for n in shapes.lengths(max_tokens) for b in sizes]
 
     def encode_queries(self, queries: list[str]) -> np.ndarray:
         prompt = self._prompt("query")
