@@ -112,6 +112,7 @@ class Encoder:
     def __init__(self, settings: ModelSettings):
         """``settings``: the model's (embeddings/settings.py); rag.config.Settings is one."""
         self._batcher = None  # set by start_query_batching (a server); None = each call encodes itself
+        self._batch_size = 4  # queries encoded together at most (encode_queries' own batches without batching)
         self.settings = settings
         self.name = settings.embedding_model
         self.path, self.model_hash = resolve_model(self.name, settings)
@@ -242,22 +243,30 @@ class Encoder:
             out = torch.nn.functional.normalize(out, p=2, dim=1)
         return out.numpy()
 
-    def warm_steps(self, max_tokens: int = shapes.SHORT_UP_TO) -> list:
-        """Short calls that prepare the kernels of the common bucketed shapes (embeddings/shapes.py):
-        every batch size up to embedding_batch_size and length up to ``max_tokens``, in the calling
-        thread (a request's sentences) and, when batching is on, through the query batcher's thread."""
+    def warm_steps(self) -> list:
+        """Short calls that prepare the kernels of the bucketed shapes a server meets (embeddings/shapes.py),
+        each once: questions (up to 64 tokens) in every batch size the query batcher forms, through its
+        thread when batching is on; and a request's sentences to check (up to 128 tokens, a few at a
+        time) in the calling thread. Kernels are kept per thread count, hence both."""
         import functools
         from concurrent.futures import ThreadPoolExecutor
 
-        def run(length: int, size: int) -> None:
-            text = " ".join(["de"] * max(1, length - 12))  # one token a word, plus the prompt and ends
-            self.encode_queries([text] * size)
-            if self._batcher is not None:
-                with ThreadPoolExecutor(size) as pool:  # arriving together, they share one batch
-                    list(pool.map(self.encode_query, [text] * size))
+        def text(length: int) -> str:
+            return " ".join(["de"] * max(1, length - 12))  # one token a word, plus the prompt and ends
 
-        sizes = [b for b in (1, 2, 4, 8, 16, 32) if b <= max(1, self.settings.embedding_batch_size)]
-        return [functools.partial(run, n, b) for n in shapes.lengths(max_tokens) for b in sizes]
+        def queries(length: int, size: int) -> None:
+            if self._batcher is None:
+                self.encode_queries([text(length)] * size)
+                return
+            with ThreadPoolExecutor(size) as pool:  # arriving together, they share one forward pass
+                list(pool.map(self.encode_query, [text(length)] * size))
+
+        def sentences(length: int, size: int) -> None:
+            self._encode_direct([text(length)] * size)
+
+        batches = [b for b in (1, 2, 4, 8, 16, 32, 64) if b <= max(1, self._batch_size)]
+        return ([functools.partial(queries, n, b) for n in shapes.lengths(64) for b in batches]
+                + [functools.partial(sentences, n, b) for n in shapes.lengths(128) for b in (1, 2, 4)])
 
     def encode_queries(self, queries: list[str]) -> np.ndarray:
         prompt = self._prompt("query")
@@ -313,6 +322,7 @@ class Encoder:
                 return out
 
         with self._lock:
+            self._batch_size = max_batch
             if self._batcher is None:  # else on already (another app on the same encoder)
                 self._batcher = batched.BatchProcessor(encode_batch, batch_size=max_batch, timeout_ms=BATCH_WAIT_MS,
                                                        small_batch_threshold=max_batch)
