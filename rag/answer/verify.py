@@ -103,16 +103,12 @@ class Source:
     def from_passage(cls, passage: Passage | str) -> "Source":
         if isinstance(passage, str):
             body = instructions.strip(passage)
-            return cls(text=body, sentences=source_sentences(body), flagged=_flagged([passage]))
+            return cls(text=body, sentences=source_sentences(body), flagged=instructions.sentences([passage]))
         c = passage.chunk
         parts = [instructions.strip(p) for p in (c.context, c.text, *(f.text for f in c.footnotes)) if p]
         return cls(text="\n".join(p for p in parts if p), sentences=source_sentences(instructions.strip(c.text)),
                    label=f"{passage.citation.label}\n{passage.document.title}",
-                   flagged=_flagged([c.context, c.text, *(f.text for f in c.footnotes)]))
-
-
-def _flagged(parts: list[str | None]) -> list[str]:
-    return [f.text for part in parts if part for f in instructions.flag(part)]
+                   flagged=instructions.sentences([c.context, c.text, *(f.text for f in c.footnotes)]))
 
 
 def source_sentences(text: str) -> list[str]:
@@ -121,15 +117,6 @@ def source_sentences(text: str) -> list[str]:
     merges two source sentences (measured: lifts true pairs, not other-topic ones)."""
     single = [clean_sentence(s.text) for s in split_spans(text) if len(s.text.split()) >= 3]
     return single + [f"{a} {b}" for a, b in zip(single, single[1:])]
-
-
-def repeats_instruction(sentence: str, sources: list[Source]) -> str | None:
-    """Why ``sentence`` is refused when it repeats an instruction found inside a source (a model that
-    obeyed it), else None."""
-    for n, src in enumerate(sources, start=1):
-        if src.flagged and instructions.repeats(sentence, src.flagged):
-            return f"repeats an instruction inside source [{n}]; an instruction in a document is not evidence"
-    return None
 
 
 @dataclass
@@ -350,7 +337,8 @@ class Verifier:
                 refusals.append(bare)
                 checks.append(None)  # about the sources, not from them: set aside
                 continue
-            why_not = not_a_claim(bare, question, [src.label for src in sources]) or repeats_instruction(bare, sources)
+            why_not = (not_a_claim(bare, question, [src.label for src in sources])
+                       or instructions.repeated(bare, [src.flagged for src in sources]))
             if why_not:
                 checks.append(SentenceCheck(bare, valid, False, 0.0, tuple(notes + [why_not])))
                 continue

@@ -207,6 +207,20 @@ def repeats(sentence: str, flagged: list[str], share: float = 0.6) -> str | None
     return None
 
 
+def sentences(parts: list[str | None]) -> list[str]:
+    """The flagged sentences of some texts (a passage, its framing question, its footnotes)."""
+    return [f.text for part in parts if part for f in flag(part)]
+
+
+def repeated(sentence: str, flagged_per_source: list[list[str]]) -> str | None:
+    """Why an answer sentence is refused when it repeats an instruction found inside source [n] (a model
+    that obeyed it), else None. The verifier's rule (rag/answer/verify.py)."""
+    for n, flagged in enumerate(flagged_per_source, start=1):
+        if flagged and repeats(sentence, flagged):
+            return f"repeats an instruction inside source [{n}]; an instruction in a document is not evidence"
+    return None
+
+
 # ---------------------------------------------------------------- the ingest report
 
 
