@@ -118,7 +118,7 @@ def test_reindex_on_a_full_disk_reports_one_line_and_keeps_serving(tmpfs, small_
     expected = (f"no space left on device while writing the index to {fs / 'index'}: "
                 "free space or set VRAAGBAAK_INDEX_DIR")
     with caplog.at_level(logging.INFO, logger="vraagbaak"), \
-            httpx.Client(base_url=url, timeout=120, headers={"Authorization": "Bearer beheer"}) as client:
+            httpx.Client(base_url=url, timeout=600, headers={"Authorization": "Bearer beheer"}) as client:
         status = client.post("/v1/admin/reindex", json={"wait": True, "force": True}).json()
         assert status["state"] == "failed" and status["error"] == expected
         assert client.get("/v1/admin/reindex").json()["error"] == expected
