@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ERRORS, RuntimeDep
-from api.runtime import skipped_files
+from api.runtime import flagged_documents, skipped_files
 from api.schemas import Health, Readiness
 from api.security import public_access
 
@@ -36,6 +36,7 @@ async def readyz(runtime: RuntimeDep) -> dict:
         "llm_configured": runtime.llm is not None,
         "warm": runtime.warm,
         "skipped_files": skipped_files(service),
+        "flagged_documents": flagged_documents(service),
     }
 
 

@@ -29,6 +29,7 @@ from api.errors import ApiError
 from api.model_gate import GatedExecutor, ModelGate, in_query_thread, query_thread
 from api.observability import Metrics, metered_engine, metered_llm_client
 from rag.config import Settings
+from embeddings.write_errors import IndexWriteError
 from rag.search.retrieve import Filters
 from rag.service import SearchResult, Vraagbaak
 
@@ -42,6 +43,11 @@ _WARM_UP_TEXT = "Waarom heeft de minister de Tweede Kamer een brief gestuurd ove
 def skipped_files(service: Vraagbaak) -> list[dict]:
     """[{file, reason}]: corpus files the loaded index left out (recorded in its manifest at build time)."""
     return list(service.index.manifest.get("skipped") or [])
+
+
+def flagged_documents(service: Vraagbaak) -> list[dict]:
+    """[{file, sentences}]: documents of the loaded index holding instructions to the model (its manifest)."""
+    return list(service.index.manifest.get("flagged") or [])
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class ReindexState:
     swapped: bool = False
     error: str | None = None
     skipped_files: list[dict] = field(default_factory=list)  # [{file, reason}] left out by this rebuild
+    flagged_documents: list[dict] = field(default_factory=list)  # [{file, sentences}] instructions to the model
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -162,7 +169,7 @@ class Runtime:
         except Exception as exc:
             if self.gate.closed():
                 return  # stopped while loading: nothing to report  # the message says what to fix; the process stays up for /healthz
-            self.load_error = f"{type(exc).__name__}: {exc}"
+            self.load_error = str(exc) if isinstance(exc, IndexWriteError) else f"{type(exc).__name__}: {exc}"
             log.error(f"loading the model and index failed: {self.load_error}")
             return
         await self._install(service)
@@ -208,9 +215,10 @@ class Runtime:
         """After ready, in the background (requests are served meanwhile, sharing the CPU):
         1. the answer engine embeds the passages' sentences (minutes the first time on a machine, then
            read from the disk cache; an answer needing vectors not in yet computes them itself);
-        2. queries of 1 to WARM_UP_WORDS words, one per length: the model's CPU kernels are prepared per
-           input length, so a fresh process answers its first ~100 questions ~30% slower without this
-           (measured: search p50 97 ms → 74 ms).
+        2. inputs of every bucketed shape (embeddings/shapes.py; batch sizes 1–16, up to 128 tokens): the
+           model's CPU kernels are prepared and kept per input shape, so a fresh process answered its first
+           ~100 questions ~30% slower without this (measured: search p50 97 ms → 74 ms), and each new shape
+           also costs ~2 MB that stays.
         /readyz reports ``warm`` when both are done."""
         loaded = self.loaded
         if loaded is None:
@@ -227,11 +235,16 @@ class Runtime:
                     raise
                 except Exception:
                     log.exception("warming the answer engine failed; answers compute what they need")
-            words = (_WARM_UP_TEXT.split() * 8)[:WARM_UP_WORDS]
-            for n in range(1, WARM_UP_WORDS + 1):
-                await anyio.to_thread.run_sync(self.gate.run, in_query_thread, threads,
-                                               loaded.service.encoder.encode_query, " ".join(words[:n]),
-                                               limiter=self._limiter)
+            encoder = loaded.service.encoder
+            if hasattr(encoder, "warm_steps"):  # every bucketed input shape (embeddings/shapes.py) once
+                for step in encoder.warm_steps():
+                    await anyio.to_thread.run_sync(self.gate.run, in_query_thread, threads, step,
+                                                   limiter=self._limiter)
+            else:
+                words = (_WARM_UP_TEXT.split() * 8)[:WARM_UP_WORDS]
+                for n in range(1, WARM_UP_WORDS + 1):
+                    await anyio.to_thread.run_sync(self.gate.run, in_query_thread, threads, encoder.encode_query,
+                                                   " ".join(words[:n]), limiter=self._limiter)
         except ApiError:  # the gate closed: shutting down
             return
         self.warm = True
@@ -340,10 +353,15 @@ class Runtime:
             state.status, state.documents, state.passages = report.status, report.documents, report.chunks
             state.embedded, state.seconds, state.swapped = report.embedded, round(report.seconds, 1), service is not None
             state.skipped_files = [f.to_dict() for f in report.skipped]
+            state.flagged_documents = [f.to_dict() for f in report.flagged]
             state.state = "succeeded"
             self.metrics.reindexes.labels("succeeded").inc()
             log.info(f"reindex {report.status}: {report.documents} documents, {report.chunks} passages, "
                      f"{report.embedded} newly embedded in {report.seconds:.1f} s")
+        except IndexWriteError as exc:  # a full or unwritable disk: one line, no traceback, in status and log
+            state.state, state.error = "failed", str(exc)
+            self.metrics.reindexes.labels("failed").inc()
+            log.error(f"reindex failed: {exc}; the loaded index stays in use")
         except Exception as exc:
             state.state, state.error = "failed", f"{type(exc).__name__}: {exc}"
             self.metrics.reindexes.labels("failed").inc()

@@ -272,6 +272,13 @@ class SkippedFile(BaseModel):
     reason: str = Field(description="Why it is not indexed, e.g. 'the file is empty'")
 
 
+class FlaggedDocument(BaseModel):
+    file: str = Field(description="File name in the corpus folder")
+    sentences: list[str] = Field(description="Its sentences addressed to the model (\"negeer alle eerdere "
+                                             "instructies …\"): indexed, never quoted, sent to an LLM or taken "
+                                             "as support")
+
+
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
     documents: int
@@ -282,6 +289,7 @@ class Readiness(BaseModel):
     llm_configured: bool
     warm: bool = Field(description="The background warm-up after loading is done: latency is at its steady state")
     skipped_files: list[SkippedFile] = Field([], description="Corpus files left out of the index, and why")
+    flagged_documents: list[FlaggedDocument] = Field([], description="Documents holding instructions to the model")
 
 
 class ReindexRequest(Strict):
@@ -302,6 +310,8 @@ class ReindexStatus(BaseModel):
     swapped: bool
     error: str | None = None
     skipped_files: list[SkippedFile] = Field([], description="Corpus files this rebuild left out, and why")
+    flagged_documents: list[FlaggedDocument] = Field([], description="Documents of this rebuild holding "
+                                                                     "instructions to the model")
 
 
 # ---------------------------------------------------------------- feedback

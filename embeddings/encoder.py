@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import fetch
+from embeddings import fetch, shapes
 from embeddings.settings import ModelSettings
+from embeddings.write_errors import writing
 
 # Never reach for a hub unless the user points the config at a hub id.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -44,11 +45,10 @@ _SLICE_BATCHES = 8
 # 3-8, 16-32 rows gave three different vectors) and its padded length moved a sentence's cosine to a
 # query by up to 0.0018, enough to reorder near-tied sentences; which other texts shared the pass, and
 # where, changed nothing (bit-identical). So every pass holds exactly embedding_batch_size rows (a short
-# batch is filled with copies of one of its texts) padded to a length set by the text's own token count
-# (the next multiple of _LENGTH_STEP): a text's vector then depends on the text alone, whatever the cache
-# held and in which order it was filled (tests/test_encoder.py). float32 does not need this (2e-7).
-_LENGTH_STEP = 16  # tokens; finer steps pad less but fill more short batches with copies
-VECTOR_RECIPE = f"fixed-shape-{_LENGTH_STEP}"
+# batch is filled with copies of one of its texts), padded to the length bucket of the text's own token
+# count (embeddings/shapes.py): a text's vector then depends on the text alone, whatever the cache held
+# and in which order it was filled (tests/test_encoder.py). float32 does not need this (2e-7).
+VECTOR_RECIPE = f"fixed-rows/{shapes.VERSION}"
 
 
 def set_torch_threads(n: int) -> None:
@@ -82,11 +82,17 @@ class EmbeddingCache:
     """Vectors keyed by sha256(model identity, exact input text). Safe across processes."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        self.path = path
+        with self._writing():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
         self._lock = threading.Lock()
+
+    def _writing(self):
+        """A full disk or an unwritable folder as one line (embeddings.write_errors.IndexWriteError)."""
+        return writing("the vector cache", self.path.parent, "VRAAGBAAK_CACHE_DIR")
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
@@ -100,7 +106,7 @@ class EmbeddingCache:
         return out
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self._lock, self._db:
+        with self._writing(), self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
@@ -115,6 +121,7 @@ class Encoder:
     def __init__(self, settings: ModelSettings):
         """``settings``: the model's (embeddings/settings.py); rag.config.Settings is one."""
         self._batcher = None  # set by start_query_batching (a server); None = each call encodes itself
+        self._batch_size = 4  # queries encoded together at most (encode_queries' own batches without batching)
         self.settings = settings
         self.name = settings.embedding_model
         self.path, self.model_hash = resolve_model(self.name, settings)
@@ -185,6 +192,8 @@ class Encoder:
         return out
 
     def _encode_raw(self, inputs: list[str], progress: bool) -> np.ndarray:
+        if 0 < len(inputs) <= self.settings.embedding_batch_size and not progress and hasattr(self.model, "preprocess"):
+            return self._encode_direct(inputs)  # a request's few sentences: bucketed shapes (embeddings/shapes.py)
         vectors = self.model.encode(
             inputs,
             batch_size=self.settings.embedding_batch_size,
@@ -249,14 +258,13 @@ class Encoder:
             return self._encode_raw(inputs, False)
         import torch
 
-        rows, step = self.rows, _LENGTH_STEP
+        rows = self.rows
         limit = int(getattr(model, "max_seq_length", 0) or 0) or None
         lengths = [len(ids) for ids in model.tokenizer(inputs, truncation=limit is not None,
                                                         max_length=limit)["input_ids"]]
         buckets: dict[int, list[int]] = {}
         for i, n in enumerate(lengths):
-            size = -(-n // step) * step
-            buckets.setdefault(min(size, limit) if limit else size, []).append(i)
+            buckets.setdefault(shapes.bucket_length(n, limit), []).append(i)
         out = np.zeros((len(inputs), self.dimension), dtype=np.float32)
         for size, members in sorted(buckets.items(), reverse=True):
             members = members + [members[-1]] * (-len(members) % rows)
@@ -277,11 +285,42 @@ class Encoder:
         import torch
 
         model = self.model
+        tokenizer = getattr(model, "tokenizer", None)
         with torch.inference_mode():
             features = model.preprocess(inputs)
-            out = model.forward(features)["sentence_embedding"].float()
+            if tokenizer is not None and tokenizer.pad_token_id is not None:
+                features, n = shapes.pad_features(features, tokenizer.pad_token_id, tokenizer.padding_side,
+                                                  getattr(model, "max_seq_length", None))
+            else:
+                n = len(inputs)
+            out = model.forward(features)["sentence_embedding"][:n].float()
             out = torch.nn.functional.normalize(out, p=2, dim=1)
         return out.numpy()
+
+    def warm_steps(self) -> list:
+        """Short calls that prepare the kernels of the bucketed shapes a server meets (embeddings/shapes.py),
+        each once: questions (up to 64 tokens) in every batch size the query batcher forms, through its
+        thread when batching is on; and a request's sentences to check (up to 128 tokens, a few at a
+        time) in the calling thread. Kernels are kept per thread count, hence both."""
+        import functools
+        from concurrent.futures import ThreadPoolExecutor
+
+        def text(length: int) -> str:
+            return " ".join(["de"] * max(1, length - 12))  # one token a word, plus the prompt and ends
+
+        def queries(length: int, size: int) -> None:
+            if self._batcher is None:
+                self.encode_queries([text(length)] * size)
+                return
+            with ThreadPoolExecutor(size) as pool:  # arriving together, they share one forward pass
+                list(pool.map(self.encode_query, [text(length)] * size))
+
+        def sentences(length: int, size: int) -> None:
+            self._encode_direct([text(length)] * size)
+
+        batches = [b for b in (1, 2, 4, 8, 16, 32, 64) if b <= max(1, self._batch_size)]
+        return ([functools.partial(queries, n, b) for n in shapes.lengths(64) for b in batches]
+                + [functools.partial(sentences, n, b) for n in shapes.lengths(128) for b in (1, 2, 4)])
 
     def encode_queries(self, queries: list[str]) -> np.ndarray:
         prompt = self._prompt("query")
@@ -337,6 +376,7 @@ class Encoder:
                 return out
 
         with self._lock:
+            self._batch_size = max_batch
             if self._batcher is None:  # else on already (another app on the same encoder)
                 self._batcher = batched.BatchProcessor(encode_batch, batch_size=max_batch, timeout_ms=BATCH_WAIT_MS,
                                                        small_batch_threshold=max_batch)

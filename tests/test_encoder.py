@@ -12,7 +12,8 @@ def test_single_query_fast_path_matches_the_batched_encode(service):
     fast = np.stack([encoder.encode_query(q) for q in questions])
     prompt = encoder._prompt("query")
     # One at a time on both sides: in a batch, padding changes bf16 vectors by itself.
-    batched = np.stack([encoder._encode_raw([prompt + q], progress=False)[0] for q in questions])
+    batched = np.stack([encoder.model.encode([prompt + q], convert_to_numpy=True)[0] for q in questions])
+    batched = batched / np.linalg.norm(batched, axis=1, keepdims=True)
     assert fast.dtype == np.float32 and fast.shape == batched.shape
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
     assert (np.sum(fast * batched, axis=1) > 0.998).all()  # bf16 rounding differs by op order; rankings do not
@@ -145,3 +146,31 @@ def test_the_index_is_the_same_whatever_the_cache_held(settings, tmp_path):
 
     flat = [faiss.read_index(str(s.index_dir / "current" / "index.faiss")) for s in (empty, filled)]
     assert np.array_equal(flat[0].reconstruct_n(0, flat[0].ntotal), flat[1].reconstruct_n(0, flat[1].ntotal))
+
+
+def test_input_shapes_are_bucketed_and_padding_changes_no_vector(service):
+    """A server meets few input shapes (the CPU kernels kept per shape cost ~2 MB each; embeddings/shapes.py)
+    and padding to them leaves each vector as it was, up to bf16 rounding."""
+    import random
+
+    import torch
+
+    from embeddings import shapes
+
+    encoder, rnd = service.encoder, random.Random(3)
+    words = "Waarom heeft de minister de Kamer een brief gestuurd over inburgering van nieuwkomers".split()
+    seen = set()
+    for _ in range(200):
+        batch = [" ".join(words[:rnd.randint(1, len(words))]) * rnd.randint(1, 4) for _ in range(rnd.randint(1, 16))]
+        features = encoder.model.preprocess(batch)
+        padded, n = shapes.pad_features(features, encoder.model.tokenizer.pad_token_id)
+        assert n == len(batch) and padded["input_ids"].shape[1] == shapes.bucket_length(features["input_ids"].shape[1])
+        seen.add(tuple(padded["input_ids"].shape))
+    assert len(seen) <= 5 * len(shapes.lengths())
+    texts = ["Wat is de participatieverklaring?", "Hoeveel mensen kwamen er op de landelijke ontmoetingsdag?",
+             "Wie betaalt de inburgeringscursus van een nieuwkomer?"]
+    with torch.inference_mode():
+        exact = encoder.model.forward(encoder.model.preprocess(texts[1:2]))["sentence_embedding"].float().numpy()
+    exact = exact / np.linalg.norm(exact, axis=1, keepdims=True)
+    padded = encoder._encode_direct(texts)[1:2]  # 3 rows → 4, and to the length bucket
+    assert float((exact * padded).sum()) > 0.999

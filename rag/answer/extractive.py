@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer.sentences import clean_sentence, render, split_spans
+from rag.ingest import instructions
 from rag.types import Chunk, Passage
 
 _ANSWER_HEADING = re.compile(r"^\s*Antwoord\s*$", re.MULTILINE)
@@ -77,12 +78,15 @@ def answer_part(chunk: Chunk) -> tuple[str, int]:
 
 def candidate_spans(chunk: Chunk, min_words: int = CONFIG.min_words) -> list[tuple[int, str]]:
     text, offset = answer_part(chunk)
+    flagged = instructions.flag(chunk.text)
     out = []
     for span in split_spans(text):
         sentence = clean_sentence(span.text)
         words = len(sentence.split())
         if words < min_words or sentence.endswith("?"):
             continue  # fragments, and questions (a question is not an answer)
+        if instructions.overlaps(offset + span.start, offset + span.end, flagged):
+            continue  # an instruction to the model inside the document is never quoted
         if words < 10 and not re.search(r"[.!?:;)]$", sentence):
             continue  # a heading
         out.append((offset + span.start, sentence))

@@ -19,6 +19,7 @@ from rag.answer.llm import LLMError, StreamMeta
 from rag.answer.prompt import Prompt, build_prompt, condense, count_tokens, truncate_to_tokens
 from rag.answer.sentences import complete_sentences, drop_cut_off, render, sentence_deltas
 from rag.answer.verify import Collected
+from rag.ingest import instructions
 from rag.types import Answer
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def source_texts(engine: AnswerEngine, ctx: Context) -> list[str]:
     cap = engine.settings.llm_source_tokens
     texts = []
     for n, passage in enumerate(ctx.passages, start=1):
-        text = passage.chunk.text
+        text = instructions.strip(passage.chunk.text)  # instructions inside a document are not evidence
         if cap <= 0 or count_tokens(text) <= cap:
             texts.append(text)
             continue

@@ -52,6 +52,7 @@ import numpy as np
 from rag.answer.claims import META_REFUSAL, META_WORDS, VAGUE_STEMS, content_free, is_refusal, not_a_claim
 from rag.answer.facts import WORDS, CorpusLexicon, Facts
 from rag.answer.sentences import clean_sentence, parse_markers, render, split_spans
+from rag.ingest import instructions
 from rag.search.lexical import Analyzer
 from rag.types import Passage, SentenceCheck
 
@@ -94,15 +95,20 @@ class Source:
     facts: "Facts | None" = None  # numbers, dates and words of ``text`` (Verifier._prepare)
     stems: set[str] = field(default_factory=set)
     vectors: np.ndarray | None = None
+    # Instructions to the model inside the passage (rag/ingest/instructions.py): left out of ``text`` and
+    # ``sentences`` (no evidence), kept here to refuse an answer sentence that repeats one.
+    flagged: list[str] = field(default_factory=list)
 
     @classmethod
     def from_passage(cls, passage: Passage | str) -> "Source":
         if isinstance(passage, str):
-            return cls(text=passage, sentences=source_sentences(passage))
+            body = instructions.strip(passage)
+            return cls(text=body, sentences=source_sentences(body), flagged=instructions.sentences([passage]))
         c = passage.chunk
-        parts = [c.context, c.text, *(f.text for f in c.footnotes)]
-        return cls(text="\n".join(p for p in parts if p), sentences=source_sentences(c.text),
-                   label=f"{passage.citation.label}\n{passage.document.title}")
+        parts = [instructions.strip(p) for p in (c.context, c.text, *(f.text for f in c.footnotes)) if p]
+        return cls(text="\n".join(p for p in parts if p), sentences=source_sentences(instructions.strip(c.text)),
+                   label=f"{passage.citation.label}\n{passage.document.title}",
+                   flagged=instructions.sentences([c.context, c.text, *(f.text for f in c.footnotes)]))
 
 
 def source_sentences(text: str) -> list[str]:
@@ -331,7 +337,8 @@ class Verifier:
                 refusals.append(bare)
                 checks.append(None)  # about the sources, not from them: set aside
                 continue
-            why_not = not_a_claim(bare, question, [src.label for src in sources])
+            why_not = (not_a_claim(bare, question, [src.label for src in sources])
+                       or instructions.repeated(bare, [src.flagged for src in sources]))
             if why_not:
                 checks.append(SentenceCheck(bare, valid, False, 0.0, tuple(notes + [why_not])))
                 continue

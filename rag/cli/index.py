@@ -40,4 +40,8 @@ def cmd_index(args) -> int:
         print(f"skipped {len(report.skipped)} file(s), not in the index:")
         for skipped in report.skipped:
             print(f"  {skipped}")
+    if report.flagged:  # indexed, but these sentences are never quoted, sent to the LLM or taken as support
+        print(f"flagged instructions to the model in {len(report.flagged)} document(s), never used as evidence:")
+        for flagged in report.flagged:
+            print(f"  {flagged}")
     return EXIT_OK

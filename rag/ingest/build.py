@@ -13,7 +13,9 @@ from embeddings.encoder import VECTOR_RECIPE, Encoder
 from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
 from rag.ingest.corpus import SkippedFile, scan_corpus
+from rag.ingest import instructions
 from rag.ingest.hyphenation import load_wordlist, wordlist_id
+from rag.ingest.instructions import RULES_VERSION, FlaggedDocument
 from rag.search.stores import Store, open_store
 from rag.search.stores.faiss_store import INDEX_FORMAT
 from rag.ingest.parse import PARSER_VERSION, parse_document
@@ -29,6 +31,8 @@ class BuildReport:
     embedded: int  # chunks that had to be embedded (not in the cache)
     seconds: float
     skipped: list[SkippedFile] = field(default_factory=list)  # corpus files left out, with the reason
+    # documents holding instructions to the model (rag/ingest/instructions.py): indexed, never evidence
+    flagged: list[FlaggedDocument] = field(default_factory=list)
 
 
 def corpus_hash(corpus_dir: Path) -> str:
@@ -94,16 +98,19 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
     documents = corpus.documents
     encoder = encoder or Encoder(settings)
     # The parsed text depends on the Dutch word list (line-end hyphens), so a new list means a rebuild;
-    # "skipped" lets the service report left-out files without reading the corpus again.
+    # "skipped" lets the service report left-out files without reading the corpus again; "instructions"
+    # rebuilds when the rules that flag instructions change (the report in the manifest would be stale).
     wanted = {**expected_manifest(settings, encoder.model_hash), "corpus_hash": corpus_hash(corpus_dir),
               "wordlist": wordlist_id(), "skipped": [f.to_dict() for f in corpus.skipped],
-              "index_type": settings.index_type, "format": INDEX_FORMAT}
+              "index_type": settings.index_type, "format": INDEX_FORMAT, "instructions": RULES_VERSION}
     store = store if store is not None else open_store(settings)
     current = store.active_manifest()
     if not force and current and all(current.get(k) == v for k, v in wanted.items()):
         return BuildReport("up-to-date", store.active_name() or "", len(documents), current.get("count", 0), 0,
-                           time.perf_counter() - started, corpus.skipped)
+                           time.perf_counter() - started, corpus.skipped,
+                           [FlaggedDocument.from_dict(d) for d in current.get("flagged") or []])
     chunks, units = chunk_corpus(documents)
+    flagged = instructions.scan(chunks, {d.meta.id: d.meta.file for d in documents})
     load_wordlist.cache_clear()  # ~60 MB a serving process (reindex) need not keep
     unit_texts = [u for chunk_units_ in units for u in chunk_units_]
     unit_owner = np.array([i for i, chunk_units_ in enumerate(units) for _ in chunk_units_], dtype=np.int32)
@@ -112,7 +119,8 @@ def build_index(settings: Settings, encoder: Encoder | None = None, force: bool 
                                                  should_stop=should_stop)
     chunk_vectors, unit_vectors = vectors[: len(chunks)], vectors[len(chunks):]
     manifest = {k: v for k, v in wanted.items() if k not in ("index_type", "format")}
+    manifest["flagged"] = [f.to_dict() for f in flagged]  # the report, not part of the up-to-date check
     version = store.publish(manifest, chunks, [d.meta for d in documents], chunk_vectors, unit_vectors, unit_owner,
                             force=force)
     return BuildReport("built", version, len(documents), len(chunks), embedded, time.perf_counter() - started,
-                       corpus.skipped)
+                       corpus.skipped, flagged)

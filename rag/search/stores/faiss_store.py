@@ -28,6 +28,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from embeddings.write_errors import writing
 from rag.search.duplicates import duplicate_groups
 from rag.search.lexical import BM25, lexical_text
 from rag.search.stores.base import REBUILD_HINT, Candidates, Filters, IndexUnavailable, IndexVersion, check_compatible
@@ -112,6 +113,19 @@ def make_faiss_index(vectors: np.ndarray, index_type: str) -> faiss.Index:
     return index
 
 
+class _Writes:
+    """A file seen by numpy as a plain writable object: numpy then writes in chunks through ``write``
+    (Python's, with the errno) instead of C's fwrite on the file descriptor."""
+
+    def __init__(self, fh):
+        self.write = fh.write
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as fh:
+        np.save(_Writes(fh), array)
+
+
 def write_index(index_dir: Path, manifest: dict, vectors: np.ndarray, chunks: list[Chunk],
                 documents: list[DocumentMeta], index_type: str, unit_vectors: np.ndarray,
                 unit_owner: np.ndarray) -> Path:
@@ -122,9 +136,13 @@ def write_index(index_dir: Path, manifest: dict, vectors: np.ndarray, chunks: li
     tmp = builds / f".tmp-{build_id}"
     tmp.mkdir()
     try:
-        faiss.write_index(make_faiss_index(vectors, index_type), str(tmp / "index.faiss"))
-        np.save(tmp / "units.npy", np.asarray(unit_vectors, dtype=np.float32))
-        np.save(tmp / "unit_owner.npy", np.asarray(unit_owner, dtype=np.int32))
+        # Every file through Python's own writes: FAISS's writer ignores a failing fclose (a full disk
+        # then leaves a truncated index.faiss behind), and numpy's fwrite reports a short write without
+        # an errno ("537600 requested and 262112 written"); Python's raise OSError(ENOSPC).
+        with open(tmp / "index.faiss", "wb") as fh:
+            fh.write(memoryview(faiss.serialize_index(make_faiss_index(vectors, index_type))))
+        _save_npy(tmp / "units.npy", np.asarray(unit_vectors, dtype=np.float32))
+        _save_npy(tmp / "unit_owner.npy", np.asarray(unit_owner, dtype=np.int32))
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
@@ -216,5 +234,8 @@ class FaissStore:
 
     def publish(self, manifest: dict, chunks: list[Chunk], documents: list[DocumentMeta], vectors: np.ndarray,
                 unit_vectors: np.ndarray, unit_owner: np.ndarray, force: bool = False) -> str:
-        return write_index(self.index_dir, manifest, vectors, chunks, documents, self.index_type, unit_vectors,
-                           unit_owner).name
+        """Write a new build and point ``current`` at it; IndexWriteError (one line: the cause, this
+        folder, what to do) when the disk is full or not writable, the active build untouched."""
+        with writing("the index", self.index_dir, "VRAAGBAAK_INDEX_DIR"):
+            return write_index(self.index_dir, manifest, vectors, chunks, documents, self.index_type, unit_vectors,
+                               unit_owner).name

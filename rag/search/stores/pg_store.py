@@ -33,6 +33,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from embeddings.write_errors import writing
 from rag.search.duplicates import duplicate_groups
 from rag.search.lexical import BM25, lexical_text
 from rag.search.stores.base import (CANDIDATES_PER_CHANNEL, REBUILD_HINT, Candidates, Filters, IndexUnavailable,
@@ -241,17 +242,25 @@ class PostgresStore:
         """Write a complete version and make it the active one, in one transaction; returns ``v<id>``.
         An identical active version (same manifest: replicas starting together) is kept instead,
         unless ``force``. Then
-        drop versions retired more than RETIRED_GRACE_SECONDS ago."""
-        dim = int(vectors.shape[1])
+        drop versions retired more than RETIRED_GRACE_SECONDS ago. A full database disk (SQLSTATE
+        53100) is an IndexWriteError naming the database; the active version stays."""
         titles = {d.id: d.title for d in documents}
-        dates = {d.id: d.date for d in documents}
         groups = duplicate_groups(chunks)
         bm25 = BM25([lexical_text(titles.get(c.doc_id, ""), c.section, c.retrieval_text) for c in chunks])
-        names, term_index, text_index, weights = bm25.weights()
         full = {**manifest, "format": INDEX_FORMAT, "index_type": self.index_type, "count": len(chunks),
-                "dimension": dim, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "store": "postgresql"}
+                "dimension": int(vectors.shape[1]), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "store": "postgresql"}
+        with writing("the index", f"the PostgreSQL database {self}", "VRAAGBAAK_DATABASE_URL"):
+            return self._publish(full, manifest, chunks, documents, vectors, unit_vectors, unit_owner, groups,
+                                 bm25.weights(), force)
+
+    def _publish(self, full: dict, manifest: dict, chunks: list[Chunk], documents: list[DocumentMeta],
+                 vectors: np.ndarray, unit_vectors: np.ndarray, unit_owner: np.ndarray, groups, weighted,
+                 force: bool) -> str:
         from psycopg.types.json import Jsonb
 
+        dim = int(vectors.shape[1])
+        dates = {d.id: d.date for d in documents}
+        names, term_index, text_index, weights = weighted
         with self.connect() as conn:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
