@@ -75,9 +75,10 @@ def key_facts(text: str, language: str = "nl", lexicon=None, with_words: bool = 
     """What a reference answer asserts that an answer should repeat: its numbers, dates, names, and
     (same language only) its rarer content words as Dutch stems."""
     from rag.search.lexical import Analyzer
-    from rag.answer.facts import CorpusLexicon, date_facts, names, number_values
+    from rag.answer.facts import CorpusLexicon, date_facts, names
+    from rag.answer.numbers import number_values
 
-    facts = {f"n:{v}" for v in number_values(text)}
+    facts = {f"n:{v}" for v in number_values(text, language)}
     facts |= {f"d:{'-'.join(map(str, d))}" for d in date_facts(text)}
     facts |= {f"p:{n.lower()}" for n in names(text, language, lexicon or CorpusLexicon())}
     if with_words:

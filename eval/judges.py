@@ -1,6 +1,7 @@
 """Judges: does a passage (or a set of passages) support a sentence? Every score says which judge made it.
 
-* ``OfflineJudge`` — no LLM: numbers, dates and names in the sentence must occur in the passages;
+* ``OfflineJudge`` — no LLM: numbers (as quantities: value, magnitude, unit, range order, direction —
+  rag/answer/numbers.py), dates and names in the sentence must occur in the passages;
   content-word overlap and embedding similarity (EmbeddingGemma) against the passages' sentences.
   It applies ``rag.answer.verify.SupportRule`` (thresholds calibrated on the dev reference answers, see
   rag/answer/verify.py). Caveat: it is the rule the answer engine itself uses to drop unsupported sentences,

@@ -10,6 +10,17 @@ Per passage five kinds, labelled by a person, not by any judge:
                                                                                      -> unsupported
   unrelated    a true sentence from another passage                                 -> unsupported
 
+Number claims (NUMBER_BASES, issue 23): passages with figures, and sentences that keep a figure, write it
+the way the asker's language does, or change it the ways LLMs change figures:
+  separator    the same figure in another language's notation ("68,3%" → "68.3%", "51.000" → "51,000")
+                                                                                     -> supported
+  figures      a paraphrase keeping every figure (number words, another unit spelling) -> supported
+  decimal      a decimal mark or separator moved ("68,3" → "6,83", "51.000" → "5.100") -> unsupported
+  range        a range reversed or its direction turned (gestegen ↔ gedaald, meer ↔ minder)
+                                                                                     -> unsupported
+  magnitude    the magnitude word changed (miljoen → miljard, 50.000 → 50 million)   -> unsupported
+  unit         the unit changed (% ↔ procentpunt, € → jaar)                          -> unsupported
+
     .venv/bin/python scripts/make_judge_pairs.py      # needs the built index (make index)
 """
 
@@ -123,7 +134,86 @@ BASES = [
     }),
 ]
 
-LABEL = {"supported": True, "paraphrased": True, "number": False, "actor": False, "unrelated": False}
+NUMBER_BASES = [
+    ("vragen-actieagenda-integratie-2024#6e6c76c6a9", [
+        ("separator", "en", "Between 2003 and 2023 the labour participation rate of people with a non-European background rose from 57.1% to 68.3%."),
+        ("separator", "tr", "2003 ile 2023 yılları arasında Avrupa dışı kökenli grubun işgücüne katılım oranı %57,1'den %68,3'e yükseldi."),
+        ("decimal", "nl", "De participatiegraad van de groep met een buiten-Europese achtergrond is tussen 2003 en 2023 gestegen van 57,1% tot 6,83%."),
+        ("range", "nl", "De participatiegraad van de groep met een buiten-Europese achtergrond is tussen 2003 en 2023 gestegen van 68,3% tot 57,1%."),
+        ("range", "nl", "De participatiegraad van de groep met een buiten-Europese achtergrond is tussen 2003 en 2023 gedaald van 57,1% tot 68,3%."),
+        ("unit", "nl", "De achterstand op het Nederlandse gemiddelde is tussen 2003 en 2023 afgenomen van 7,1% tot 4,8%."),
+        ("figures", "nl", "In twintig jaar steeg de arbeidsparticipatie van mensen met een buiten-Europese achtergrond tot 68,3 procent."),
+        ("figures", "nl", "De achterstand in havo- en vwo-deelname van leerlingen met een buiten-Europese migratieachtergrond is in twaalf jaar gehalveerd, van 12 naar 6 procentpunt."),
+        ("range", "en", "Among second-generation Turkish and Moroccan students the share at MBO level 4 fell from 60% and 65% in 2013/2014 to 42% in 2023/2024."),
+    ]),
+    ("vragen-actieagenda-integratie-2024#75fa3cde8e", [
+        ("separator", "en", "The over-representation of people with a non-European background among crime suspects shrank from 2.4 percentage points in 2005 to 0.8 percentage points in 2023."),
+        ("decimal", "nl", "De oververtegenwoordiging in de verdachtencijfers voor de groep met buiten-Europese achtergrond is geslonken van 24%-punt in 2005 tot 0,8%-punt in 2023."),
+        ("range", "nl", "De oververtegenwoordiging in de verdachtencijfers voor de groep met buiten-Europese achtergrond is gegroeid van 0,8%-punt in 2005 tot 2,4%-punt in 2023."),
+        ("unit", "nl", "De oververtegenwoordiging in de verdachtencijfers voor de groep met buiten-Europese achtergrond is geslonken van 2,4% in 2005 tot 0,8% in 2023."),
+    ]),
+    ("vragen-actieagenda-integratie-2024#c6da33a92d", [
+        ("separator", "en", "Over-representation in social assistance was 7.7 percentage points in 2015 and by 2023 had fallen by only 1.6 points, to 6.1 points."),
+        ("figures", "nl", "De oververtegenwoordiging in de bijstand daalde tussen 2015 en 2023 met maar 1,6 procentpunt, tot 6,1 procentpunt."),
+        ("decimal", "nl", "De oververtegenwoordiging in de bijstand bedroeg in 2015 nog 77%-punt."),
+        ("range", "nl", "De oververtegenwoordiging in de bijstand is tussen 2015 en 2023 gestegen van 7,7%-punt tot 6,1%-punt."),
+        ("unit", "nl", "De bijstandsafhankelijkheid van groepen met een buiten-Europese achtergrond is tussen 2015 en 2023 met 1,6 procent gedaald."),
+    ]),
+    ("vragen-actieagenda-integratie-2024#f46a0e0c42", [
+        ("separator", "en", "In June 2022, 55.1% of refugees with a residence permit received social assistance."),
+        ("separator", "uk", "У червні 2022 року 55,1% власників статусу біженця отримували соціальну допомогу."),
+        ("decimal", "nl", "In juni 2022 had 5,51% van de statushouders een bijstandsuitkering."),
+        ("figures", "nl", "Van wie in 2014 een status kreeg, had na twee jaar 91 procent een uitkering en na 8,5 jaar nog 34 procent."),
+        ("range", "nl", "Van de statushouders die in 2014 status kregen, ontving na 2 jaar 34% een uitkering; dat nam toe tot 91% na 8,5 jaar."),
+    ]),
+    ("voortgang-agenda-integratie-2013#7e1c80e581", [
+        ("magnitude", "nl", "Voor de handhaving van inburgeringsplichtigen is eenmalig € 20 miljard beschikbaar gesteld."),
+        ("magnitude", "en", "A one-off 20 billion euros was made available for enforcing the integration requirement from 2014."),
+        ("magnitude", "tr", "Uyum yükümlülüğünün denetimi için bir kerelik 20 milyar avro ayrıldı."),
+        ("separator", "en", "A one-off €20 million was made available to enforce the civic integration requirement in 2014 and later years."),
+        ("separator", "pl", "Na egzekwowanie obowiązku integracji przeznaczono jednorazowo 20 mln euro."),
+        ("figures", "nl", "Gemeenten krijgen eenmalig twintig miljoen euro om inburgeringsplichtigen te handhaven."),
+        ("separator", "en", "On 1 October 2013 just over 51,000 people nationally still had to meet the integration requirement."),
+        ("decimal", "nl", "Op 1 oktober 2013 moesten landelijk nog ruim 5.100 personen aan de inburgeringsplicht voldoen."),
+        ("unit", "nl", "Voor de handhaving van inburgeringsplichtigen is 20 jaar lang geld beschikbaar gesteld."),
+    ]),
+    ("vragen-actieagenda-integratie-2024#4797fb3e7f", [
+        ("magnitude", "nl", "Voor de periode 2022–2025 is ongeveer € 1,3 miljard beschikbaar voor zelfbeschikking."),
+        ("decimal", "nl", "Voor de periode 2022–2025 is ongeveer € 13 mln. beschikbaar voor zelfbeschikking."),
+        ("separator", "en", "About €1.3 million is available for self-determination over the period 2022–2025."),
+        ("figures", "nl", "Dit jaar is ruim 300.000 euro aan subsidies en opdrachten verstrekt."),
+        ("separator", "en", "Six initiatives receive €370,000 in total over two years (2024–2025)."),
+        ("magnitude", "en", "The Alliance for Change from Within 2.0 receives €50 million a year."),
+        ("decimal", "nl", "In totaal wordt aan zes initiatieven € 37.000 besteed gedurende twee jaar."),
+    ]),
+    ("vragen-actieagenda-integratie-2024#6f7ff94e50", [
+        ("figures", "nl", "In de hele bevolking heeft 77 procent van de mannen betaald werk en 69 procent van de vrouwen."),
+        ("separator", "en", "Among migrants, 72 percent of men and 61 percent of women have paid work."),
+        ("unit", "nl", "Bij migranten is het man-vrouwverschil in betaald werk 72 tegen 61 procentpunt."),
+        ("range", "nl", "Het man-vrouwverschil in betaald werk is bij migranten kleiner (72 tegen 61 procent)."),
+    ]),
+    ("vragen-actieagenda-integratie-2024#600f3e1d65", [
+        ("separator", "en", "For 60% of women murdered in the Netherlands between 2017 and 2021 the (suspected) killer was a partner or ex-partner; for men it was 5%."),
+        ("decimal", "nl", "Bij 6,0% van de vrouwen die tussen 2017 en 2021 in Nederland werden vermoord, was de dader de (ex-)partner."),
+        ("figures", "ar", "في 60٪ من حالات قتل النساء في هولندا بين 2017 و2021 كان الجاني شريكاً أو شريكاً سابقاً."),
+    ]),
+    ("voortgang-agenda-integratie-2013#3f0e222845", [
+        ("separator", "en", "Since 2012, aldermen of 41 municipalities where 12.5 percent or more of residents are non-Western migrants have been consulted."),
+        ("decimal", "nl", "Vanaf 2012 is met wethouders gesproken van 41 gemeenten met 1,25 procent of meer niet-westerse allochtonen."),
+        ("range", "nl", "Vanaf 2012 is met wethouders gesproken van 41 gemeenten met 12,5 procent of minder niet-westerse allochtonen."),
+    ]),
+    ("voortgang-agenda-integratie-2013#5a499275cf", [
+        ("unit", "nl", "In de eerste helft van 2013 bleef het slagingspercentage voor de eerste examenpoging stabiel op 80 procentpunt."),
+        ("figures", "en", "In the first half of 2013 the pass rate for the first exam attempt stayed stable at 80 percent."),
+    ]),
+    ("vragen-actieagenda-integratie-2024#9ce1cd4194", [
+        ("separator", "en", "Ukrainians rate their own Dutch at 2.2 on a scale from 1 to 10 on average."),
+        ("decimal", "nl", "Oekraïners geven hun eigen Nederlandse taalvaardigheid gemiddeld een 22 op de schaal van 1 tot 10."),
+    ]),
+]
+
+LABEL = {"supported": True, "paraphrased": True, "number": False, "actor": False, "unrelated": False,
+         "separator": True, "figures": True, "decimal": False, "range": False, "magnitude": False, "unit": False}
 UNRELATED_OFFSET = 7  # the unrelated sentence is the "supported" one of the base this many places on
 
 
@@ -139,6 +229,12 @@ def main() -> int:
                          "lang": other_lang if kind == "unrelated" else lang,
                          "sentence": sentence, "passage_id": chunk_id, "passage": chunks[chunk_id].text,
                          "supported": LABEL[kind]})
+    for i, (chunk_id, sentences) in enumerate(NUMBER_BASES):
+        seen: dict[str, int] = {}
+        for kind, lang, sentence in sentences:
+            seen[kind] = seen.get(kind, 0) + 1
+            rows.append({"id": f"jn{i + 1:02d}-{kind}{seen[kind]}", "kind": kind, "lang": lang, "sentence": sentence,
+                         "passage_id": chunk_id, "passage": chunks[chunk_id].text, "supported": LABEL[kind]})
     out = PROJECT_ROOT / "data" / "eval" / "judge_pairs.jsonl"
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     print(f"{len(rows)} pairs written to {out}")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from rag.answer.facts import WORDS, numbers
+from rag.answer.facts import WORDS
+from rag.answer.numbers import has_number
 from rag.search.lexical import STOPWORDS
 
 # About the sources themselves ("De bronnen geven geen antwoord", "The documents do not say"): never a
@@ -62,4 +63,4 @@ _YES_NO = frozenset("ja nee neen yes no klopt correct inderdaad zeker niet not t
 def content_free(sentence: str) -> bool:
     """"Nee.", "Ja, dat klopt.", "Yes." — an answer word that stands or falls with what follows."""
     words = [w.lower() for w in WORDS.findall(sentence)]
-    return 0 < len(words) <= 4 and not numbers(sentence) and all(w in _YES_NO or w in STOPWORDS for w in words)
+    return 0 < len(words) <= 4 and not has_number(sentence) and all(w in _YES_NO or w in STOPWORDS for w in words)

@@ -1,31 +1,22 @@
 """Facts a sentence states and a passage offers: numbers, calendar dates and names.
 
 The hard part of verification (rag/answer/verify.py): a stated number, date or name must occur in what
-a sentence cites. Also the corpus lexicon (its proper names and how common each stem is).
+a sentence cites. Numbers are read as quantities (value, magnitude, unit, range, direction) by
+rag/answer/numbers.py. Also the corpus lexicon (its proper names and how common each stem is).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
+from rag.answer.numbers import NumberFacts
 from rag.answer.sentences import split_spans
 from rag.search.lexical import Analyzer
 
-# Facts: numbers and names
+# Facts: names (numbers: rag/answer/numbers.py)
 
-_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)(?:\s*(miljoen|miljard|duizend|million|billion|thousand|mln|mld|mrd)\b)?",
-                     re.IGNORECASE)
-_MULTIPLIER = {"miljoen": 10**6, "million": 10**6, "mln": 10**6, "miljard": 10**9, "billion": 10**9,
-               "mld": 10**9, "mrd": 10**9, "duizend": 10**3, "thousand": 10**3}
-_NUMBER_WORDS = {
-    w: n for n, words in {
-        2: "twee two", 3: "drie three", 4: "vier four", 5: "vijf five", 6: "zes six", 7: "zeven seven",
-        8: "acht eight", 9: "negen nine", 10: "tien ten", 11: "elf eleven", 12: "twaalf twelve",
-    }.items() for w in words.split()
-}
 WORDS = re.compile(r"[^\W\d_][\w'’&-]*", re.UNICODE)
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]*[A-Z0-9]$")  # WOM, SZW, G4, VNO-NCW's parts
 # Capitalised words that are not names in an answer (addressees, months, generic government words).
@@ -35,42 +26,6 @@ staatssecretaris regering overheid grondwet vraag antwoord bron bronnen
 januari februari maart april mei juni juli augustus september oktober november december
 maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
 """.split())
-
-
-def _values(token: str, multiplier: str | None) -> set[str]:
-    """Every reading of a written number: "20.000" is 20000 (Dutch) or 20.0 (English)."""
-    readings = {token.replace(".", "").replace(",", "")}  # thousands separators, either style
-    if re.fullmatch(r"\d+[.,]\d+", token):
-        readings.add(token.replace(",", "."))  # one separator may be a decimal point
-    out = set()
-    for r in readings:
-        try:
-            value = Decimal(r)
-        except InvalidOperation:
-            continue
-        out.add(_canon(value))
-        if multiplier:
-            out.add(_canon(value * _MULTIPLIER[multiplier.lower()]))
-    return out
-
-
-def _canon(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def numbers(text: str) -> list[tuple[str, set[str]]]:
-    """(as written, possible values) for each number in ``text``."""
-    found = [(m.group(0).strip(), _values(m.group(1), m.group(2))) for m in _NUMBER.finditer(text)]
-    for w in WORDS.findall(text):
-        n = _NUMBER_WORDS.get(w.lower())
-        if n:
-            found.append((w, {str(n)}))
-    return found
-
-
-def number_values(text: str) -> set[str]:
-    return set().union(*(v for _, v in numbers(text))) if text else set()
 
 
 _MONTHS = {m: i for i, names_ in enumerate((
@@ -188,10 +143,10 @@ def _name_found(name: str, tokens: set[str]) -> bool:
 
 @dataclass(frozen=True)
 class Facts:
-    """The checkable facts a text offers: number values, calendar dates, and its words (lowercase,
-    with the parts of hyphenated words: "LOM-organisaties" offers "lom")."""
+    """The checkable facts a text offers: its numbers (as quantities), calendar dates, and its words
+    (lowercase, with the parts of hyphenated words: "LOM-organisaties" offers "lom")."""
 
-    numbers: frozenset[str]
+    numbers: NumberFacts
     dates: frozenset[tuple]
     tokens: frozenset[str]
 
@@ -199,18 +154,19 @@ class Facts:
     def of(cls, text: str) -> "Facts":
         words = [w.lower().strip("'’") for w in WORDS.findall(text)]
         tokens = set(words) | {part for w in words if "-" in w for part in w.split("-") if part}
-        return cls(frozenset(number_values(text)), frozenset(date_facts(text)), frozenset(tokens))
+        return cls(NumberFacts.of(text), frozenset(date_facts(text)), frozenset(tokens))
 
     @classmethod
     def union(cls, many: Iterable["Facts"]) -> "Facts":
         """What several texts offer together (a sentence citing [1][2] may draw on both)."""
         many = list(many)
-        return cls(frozenset().union(*(f.numbers for f in many)), frozenset().union(*(f.dates for f in many)),
+        return cls(NumberFacts.union(f.numbers for f in many), frozenset().union(*(f.dates for f in many)),
                    frozenset().union(*(f.tokens for f in many)))
 
     def missing(self, sentence: str, language: str, lexicon: CorpusLexicon) -> list[str]:
-        """The numbers, dates and names ``sentence`` states that these facts do not contain."""
-        out = [f"number {w}" for w, vals in numbers(sentence) if not (vals & self.numbers)]
+        """The numbers, dates and names ``sentence`` states that these facts do not contain (numbers:
+        value, unit, magnitude, range order and direction, read in ``language``'s notation)."""
+        out = self.numbers.missing(sentence, language)
         out += [f"date {w}" for w, fact in dates(sentence) if fact not in self.dates]
         out += [f"name {n}" for n in names(sentence, language, lexicon) if not _name_found(n, self.tokens)]
         return list(dict.fromkeys(out))

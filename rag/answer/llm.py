@@ -6,6 +6,8 @@ message — never a stack trace in a response:
   unavailable     connection refused / reset, DNS, HTTP 4xx/5xx
   timeout         no complete answer within VRAAGBAAK_LLM_TIMEOUT seconds (total, retries included)
   bad_response    not JSON, no choices, an HTML error page, a broken stream
+  interrupted     the reply ended before the model's end marker: a stream closed cleanly with neither a
+                  finish_reason nor [DONE], or a JSON body cut off in the middle (a half answer, never a whole)
   empty           a well-formed reply with no text
 Retries (VRAAGBAAK_LLM_RETRIES, with exponential backoff) only where a retry can help and cannot
 duplicate visible output: connect errors, HTTP 5xx and timeouts before the first byte arrived.
@@ -28,7 +30,7 @@ import httpx
 
 from rag.config import Settings
 
-KINDS = ("not_configured", "unavailable", "timeout", "bad_response", "empty")
+KINDS = ("not_configured", "unavailable", "timeout", "bad_response", "interrupted", "empty")
 MODELS_RETRY_SECONDS = 60.0  # a failed GET /v1/models is asked again after this long, not before every call
 
 
@@ -65,6 +67,14 @@ class _Retryable(Exception):
 
     def __init__(self, error: LLMError):
         self.error = error
+
+
+def _cut_off(body: bytes, error: ValueError) -> bool:
+    """Is this unparsable body a JSON object that simply stops (cut off), rather than something else?"""
+    text = body.decode("utf-8", "replace").strip()
+    if not text.startswith("{") or not isinstance(error, json.JSONDecodeError):
+        return False
+    return error.msg.startswith("Unterminated string") or error.pos >= len(text)
 
 
 def _snippet(body: bytes | str, limit: int = 120) -> str:
@@ -203,7 +213,9 @@ class LLMClient:
     def _parse(self, body: bytes, requested_model: str) -> LLMReply:
         try:
             data = json.loads(body)
-        except ValueError:
+        except ValueError as exc:
+            if _cut_off(body, exc):
+                raise LLMError("interrupted", f"the reply ended in the middle of its JSON: {_snippet(body[-60:])!r}") from None
             raise LLMError("bad_response", f"reply is not JSON: {_snippet(body)!r}") from None
         if not isinstance(data, dict):
             raise LLMError("bad_response", "reply is not a JSON object")
@@ -283,6 +295,11 @@ class LLMClient:
                         async with asyncio.timeout_at(deadline):
                             line = await anext(lines)
                     except StopAsyncIteration:
+                        if meta.finish_reason is None:
+                            # Closed cleanly, but the model never said it was done: a cut-off reply. Before any
+                            # text a retry may help (nothing shown); after, the caller has a half answer.
+                            raise _Retryable(LLMError("interrupted", "the reply stream ended without the model's end "
+                                                      "marker (no finish_reason, no [DONE])")) from None
                         return
                     except TimeoutError:
                         raise timeout from None

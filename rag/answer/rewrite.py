@@ -29,9 +29,10 @@ from typing import AsyncIterator, Awaitable, Callable
 import numpy as np
 
 from rag.answer.claims import META_REFUSAL
-from rag.answer.facts import Facts, _name_found, dates, names, numbers
+from rag.answer.facts import Facts, _name_found, dates, names
 from rag.answer.language import detect_language
 from rag.answer.llm import LLMClient, LLMError, StreamMeta
+from rag.answer.numbers import NumberFacts, read
 from rag.answer.prompt import count_tokens
 from rag.answer.sentences import clean_sentence, parse_markers, render, sentence_deltas, split_spans
 from rag.answer.verify import Source, Verifier
@@ -154,7 +155,8 @@ class RewriteCheck:
         lexicon = self.verifier.lexicon
         # Kept: every number and date of the source (any spelling of the same value), and its names.
         have = Facts.of(rewrite)
-        out += [f"number {w} left out" for w, values in numbers(quote.text) if not values & have.numbers]
+        said = {v for q in read(rewrite, language, NumberFacts.of(quote.text).tokens).quantities for v in q.values}
+        out += [f"number {q.written} left out" for q in read(quote.text).quantities if not q.values & said]
         out += [f"date {w} left out" for w, fact in dates(quote.text) if fact not in have.dates]
         for name in names(quote.text, "nl", lexicon):
             # Other languages translate institutions ("Tweede Kamer"); acronyms and people's names stay.

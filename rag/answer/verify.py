@@ -10,7 +10,8 @@ Per sentence:
    reported as a refusal.
 3. Hard checks against the cited passages (their text, framing question or heading, footnotes; not
    the citation label or document title, which are metadata), each failure named in the reasons:
-   - every number (digits, and number words two..twelve; "20 miljoen" = "20.000.000", "3,5" = "3.5");
+   - every number as a quantity (numbers.py): value in the sentence's notation ("68.3%" = "68,3%"), magnitude,
+     unit (% ≠ procentpunt), a range's order and a direction word (gestegen/gedaald) as the passages give them;
    - every acronym ("PLON", "SZW"), word with inner capitals ("GroenLinks"), and name: a capitalised
      word inside a Dutch sentence, or in any sentence a word the corpus only writes capitalised
      ("Asscher", "Palland"). English answers translate Dutch institutions ("Ministry of the

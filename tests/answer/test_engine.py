@@ -172,6 +172,8 @@ class FakeLLM(BaseHTTPRequestHandler):
             time.sleep(3)
             return self._reply(200, self._chat(good[0] + " [1]"))
         if scenario == "malformed":
+            return self._reply(200, b'{"choices": [{"message": {"content": half}}]}')
+        if scenario == "truncated":  # the JSON body stops in the middle: a cut-off reply
             return self._reply(200, b'{"choices": [{"message": {"content": "half')
         if scenario == "html":
             return self._reply(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
@@ -195,6 +197,10 @@ class FakeLLM(BaseHTTPRequestHandler):
                 [good[1] + " [1]"] if len(good) > 1 else [])])
         if scenario == "streambroken":  # valid start, then garbage
             return self._stream([good[0] + " [1] "], tail=b"data: {not json\n\n")
+        if scenario == "streamcut":  # valid start, then the stream just ends: no finish_reason, no [DONE]
+            return self._stream([good[0] + " [1] ", "Daarnaast "], tail=b"")
+        if scenario == "streamcut0":  # the stream ends before any text
+            return self._stream([], tail=b"")
         return self._reply(404, b'{"error": "unknown scenario"}')
 
     def _stream(self, pieces: list[str], tail: bytes = b"data: [DONE]\n\n"):
@@ -256,7 +262,7 @@ def ask(service, settings, base_url, question=CONFIDENT, stream=False, timeout=2
 
 @pytest.mark.parametrize("scenario, kind", [
     ("slow", "timeout"), ("malformed", "bad_response"), ("html", "bad_response"), ("error500", "unavailable"),
-    ("nochoices", "bad_response"), ("empty", "empty"),
+    ("nochoices", "bad_response"), ("empty", "empty"), ("truncated", "interrupted"),
 ])
 @pytest.mark.parametrize("stream", [False, True])
 def test_broken_endpoint_falls_back_to_a_cited_extractive_answer(service, no_llm_settings, verifier, fake_llm,
@@ -342,6 +348,17 @@ def test_stream_broken_midway_keeps_the_verified_part(service, no_llm_settings, 
     assert_valid_cited(answer, verifier)
 
 
+def test_stream_ending_without_its_end_marker_is_an_interruption(service, no_llm_settings, verifier, fake_llm):
+    """The verified first sentence was already streamed: the answer keeps it and records the cut, which
+    the API turns into llm_interrupted (a half answer never ends like a whole one)."""
+    answer = ask(service, no_llm_settings, f"{fake_llm}/streamcut/v1", stream=True)
+    assert answer.mode_used == "generative" and answer.llm_error.startswith("interrupted"), answer.llm_error
+    assert "Daarnaast" not in answer.text
+    assert_valid_cited(answer, verifier)
+    answer = ask(service, no_llm_settings, f"{fake_llm}/streamcut0/v1", stream=True, retries=0)
+    assert answer.mode_used == "extractive" and answer.fallback_reason == "llm_interrupted"
+
+
 def test_llm_client_errors_are_typed(fake_llm, closed_port):
     async def kind(url, **kw):
         client = LLMClient(url, timeout=kw.pop("timeout", 2.0), connect_timeout=1.0, retries=0, **kw)
@@ -356,6 +373,7 @@ def test_llm_client_errors_are_typed(fake_llm, closed_port):
     assert run(kind(f"{fake_llm}/slow/v1", timeout=0.5)) == "timeout"
     assert run(kind(f"{fake_llm}/html/v1")) == "bad_response"
     assert run(kind(f"{fake_llm}/empty/v1")) == "empty"
+    assert run(kind(f"{fake_llm}/truncated/v1")) == "interrupted"
     with pytest.raises(LLMError) as exc:
         run(LLMClient("").chat([]))
     assert exc.value.kind == "not_configured"

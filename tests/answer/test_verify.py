@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.sentences import parse_markers, split_sentences
-from rag.answer.facts import CorpusLexicon, number_values
+from rag.answer.facts import CorpusLexicon
+from rag.answer.numbers import number_values
 from rag.answer.verify import Verifier
 
 # [1] Voortgangsbrief Agenda Integratie 2013; [2] memorie van antwoord WOM (2013); [3] Actieagenda 2024.

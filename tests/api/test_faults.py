@@ -1,19 +1,16 @@
-"""Faults under a real server: the LLM dies in the middle of a streamed answer, and the index is
-rebuilt while questions are being answered. (The third fault, a stream re-chunked into 7-byte
-network writes, is a browser test: tests/api/test_web.py.)
+"""Faults under a real server: the LLM dies in the middle of a streamed answer, its reply ends without
+its end marker, and the index is rebuilt while questions are being answered. (A stream re-chunked into
+7-byte network writes is a browser test: tests/api/test_web.py.)
 
-The LLM here is tests/api/dying_llm.py, a real HTTP server in its own process that streams a
-grounded sentence and then hangs until the test kills it with SIGKILL.
+The LLM here is tests/api/fault_llm.py, a real HTTP server in its own process, scripted per request
+(tests/api/conftest.py): it streams a grounded sentence and then hangs until the test kills it with
+SIGKILL, or ends its reply cleanly without a finish_reason or [DONE].
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,53 +21,20 @@ import httpx
 import pytest
 
 QUESTION = "Waarom is de WOM ingetrokken?"
-DYING_LLM = Path(__file__).with_name("dying_llm.py")
-
-
-class DyingLLM:
-    """tests/api/dying_llm.py in a subprocess on a free port; ``kill()`` is SIGKILL."""
-
-    def __init__(self, silent: bool = False):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc = subprocess.Popen([sys.executable, str(DYING_LLM), str(self.port), *(["--silent"] if silent else [])],
-                                     stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout.readline().strip() == "READY"
-        self.streaming = threading.Event()
-        threading.Thread(target=self._watch, daemon=True).start()
-
-    def _watch(self) -> None:
-        for line in self.proc.stdout:
-            if line.strip() == "STREAMING":
-                self.streaming.set()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
+DYING = {"say": "{source1} Daarnaast", "end": "hang"}  # one whole sentence, a second begun, then nothing
+SILENT = {"say": "", "end": "hang"}  # only the role chunk, then nothing
 
 
 @pytest.fixture
-def dying_llm():
-    started: list[DyingLLM] = []
+def dying_llm(start_fault_llm):
+    """``dying_llm(silent=False)``: a fault server of the test's own that streams and then hangs, to be killed."""
 
-    def start(silent: bool = False) -> DyingLLM:
-        started.append(DyingLLM(silent))
-        return started[-1]
+    def start(silent: bool = False):
+        llm = start_fault_llm()
+        llm.default(SILENT if silent else DYING)
+        return llm
 
-    yield start
-    for llm in started:
-        llm.kill()
-
-
-def _server_for(api_server, llm: DyingLLM) -> str:
-    # No retries: a retry would only meet a refused connection after the kill, and slow the test.
-    return api_server(llm_base_url=llm.url, llm_retries=0, llm_timeout=120.0)
+    return start
 
 
 def _sse_events(response: httpx.Response, on_event=None) -> list[tuple[str, dict | str]]:
@@ -101,9 +65,9 @@ def _assert_openai_error(data: dict, code: str) -> dict:
 # ---------------------------------------------------------------- the LLM dies in the middle of a stream
 
 
-def test_llm_killed_mid_stream_ends_the_ask_stream_with_an_error(api_server, dying_llm):
+def test_llm_killed_mid_stream_ends_the_ask_stream_with_an_error(api_with_llm, dying_llm):
     llm = dying_llm()
-    url = _server_for(api_server, llm)
+    url = api_with_llm(llm)
 
     def kill_after_first_delta(name, data):
         if name == "delta" and llm.proc.poll() is None:
@@ -123,9 +87,9 @@ def test_llm_killed_mid_stream_ends_the_ask_stream_with_an_error(api_server, dyi
     assert "incomplete" in error["message"] and "unavailable" in error["message"]
 
 
-def test_llm_killed_mid_stream_ends_the_chat_completion_with_an_error(api_server, dying_llm):
+def test_llm_killed_mid_stream_ends_the_chat_completion_with_an_error(api_with_llm, dying_llm):
     llm = dying_llm()
-    url = _server_for(api_server, llm)
+    url = api_with_llm(llm)
     content: list[str] = []
 
     def kill_after_first_text(name, data):
@@ -148,11 +112,11 @@ def test_llm_killed_mid_stream_ends_the_chat_completion_with_an_error(api_server
     _assert_openai_error(data[-1], "llm_interrupted")
 
 
-def test_the_openai_client_raises_on_a_cut_off_stream(api_server, dying_llm):
+def test_the_openai_client_raises_on_a_cut_off_stream(api_with_llm, dying_llm):
     from openai import APIError, OpenAI
 
     llm = dying_llm()
-    client = OpenAI(base_url=_server_for(api_server, llm) + "/v1", api_key="unused", max_retries=0, timeout=180)
+    client = OpenAI(base_url=api_with_llm(llm) + "/v1", api_key="unused", max_retries=0, timeout=180)
     stream = client.chat.completions.create(model="vraagbaak-generative", stream=True,
                                             messages=[{"role": "user", "content": QUESTION}])
     shown = []
@@ -169,11 +133,11 @@ def test_the_openai_client_raises_on_a_cut_off_stream(api_server, dying_llm):
     assert shown
 
 
-def test_llm_killed_before_any_text_gives_a_fallback_that_says_so(api_server, dying_llm):
+def test_llm_killed_before_any_text_gives_a_fallback_that_says_so(api_with_llm, dying_llm):
     """Nothing of the LLM's was shown yet: the extractive answer is streamed instead, as a whole
     answer, and ``done`` says why (fallback_reason, llm.error)."""
     llm = dying_llm(silent=True)
-    url = _server_for(api_server, llm)
+    url = api_with_llm(llm)
 
     def kill_once_hanging(name, data):
         if name == "sources":
@@ -189,6 +153,80 @@ def test_llm_killed_before_any_text_gives_a_fallback_that_says_so(api_server, dy
     assert done["mode_used"] == "extractive" and done["fallback_reason"] == "llm_unavailable", done
     assert "unavailable" in done["llm"]["error"]
     assert done["answer"] == "".join(d["text"] for n, d in events if n == "delta")
+
+
+# ---------------------------------------------------------------- the reply ends without the LLM's end marker
+
+CUT = {"say": "{source1} Daarnaast", "end": "none"}  # a whole sentence, a second begun, then a clean close
+
+
+def _ask_stream(url: str, path: str, body: dict) -> list:
+    with httpx.Client(base_url=url, timeout=180) as client:
+        with client.stream("POST", path, json=body) as r:
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+            return _sse_events(r)
+
+
+def test_stream_ending_without_end_marker_ends_the_ask_stream_with_an_error(api_with_llm, fault_llm):
+    fault_llm.script(CUT)
+    events = _ask_stream(api_with_llm(fault_llm), "/v1/ask", {"question": QUESTION, "mode": "generative", "stream": True})
+    names = [name for name, _ in events]
+    assert names[0] == "sources" and "delta" in names, names
+    assert "done" not in names and names[-1] == "error", "a half answer must not end with done"
+    error = _assert_openai_error(events[-1][1], "llm_interrupted")
+    assert "interrupted" in error["message"] and "end marker" in error["message"]
+    assert "Daarnaast" not in "".join(d["text"] for n, d in events if n == "delta")
+
+
+def test_stream_ending_without_end_marker_ends_the_chat_completion_with_an_error(api_with_llm, fault_llm):
+    fault_llm.script(CUT)
+    events = _ask_stream(api_with_llm(fault_llm), "/v1/chat/completions", {
+        "model": "vraagbaak-generative", "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
+    data = [d for _, d in events]
+    content = [c["choices"][0]["delta"].get("content") for c in data if isinstance(c, dict) and c.get("choices")]
+    assert any(content), "the verified first sentence was streamed"
+    assert "[DONE]" not in data, "a half answer must not end with [DONE]"
+    finishes = [c["choices"][0]["finish_reason"] for c in data if isinstance(c, dict) and c.get("choices")]
+    assert set(finishes) == {None}, "no chunk may say finish_reason 'stop' on a half answer"
+    _assert_openai_error(data[-1], "llm_interrupted")
+
+
+def test_a_reply_cut_off_before_any_text_gives_the_extractive_answer_and_says_why(api_with_llm, fault_llm):
+    """Nothing of the LLM's was shown: the extractive answer is whole, and ``done`` names the cause."""
+    fault_llm.script({"say": "", "end": "none"})
+    events = _ask_stream(api_with_llm(fault_llm), "/v1/ask", {"question": QUESTION, "mode": "generative", "stream": True})
+    assert [n for n, _ in events][-1] == "done"
+    done = events[-1][1]
+    assert done["mode_used"] == "extractive" and done["fallback_reason"] == "llm_interrupted", done
+    assert done["llm"]["error"].startswith("interrupted")
+
+
+@pytest.mark.parametrize("endpoint", ["/v1/ask", "/v1/chat/completions"])
+def test_a_json_reply_cut_off_is_never_shown_and_the_answer_says_why(api_with_llm, fault_llm, endpoint):
+    """Not streamed: the LLM's JSON body stops in the middle. None of it is shown; the answer is the
+    whole extractive one, with fallback_reason llm_interrupted (the chat reply also says so in words)."""
+    fault_llm.script(CUT)
+    body = ({"question": QUESTION, "mode": "generative"} if endpoint == "/v1/ask" else
+            {"model": "vraagbaak-generative", "messages": [{"role": "user", "content": QUESTION}]})
+    with httpx.Client(base_url=api_with_llm(fault_llm), timeout=180) as client:
+        r = client.post(endpoint, json=body)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    info = data if endpoint == "/v1/ask" else data["vraagbaak"]
+    assert info["mode_used"] == "extractive" and info["fallback_reason"] == "llm_interrupted", info
+    assert info["llm"]["error"].startswith("interrupted")
+    text = data["answer"] if endpoint == "/v1/ask" else data["choices"][0]["message"]["content"]
+    assert text and "Daarnaast" not in text
+    assert not fault_llm.requests()[-1].get("stream")
+
+
+def test_a_stream_that_ends_with_finish_reason_but_no_done_line_is_whole(api_with_llm, fault_llm):
+    """Some servers end with finish_reason "stop" and no [DONE]: that is their end marker."""
+    fault_llm.script({"say": "{source1}", "end": "finish"})
+    events = _ask_stream(api_with_llm(fault_llm), "/v1/ask", {"question": QUESTION, "mode": "generative", "stream": True})
+    assert [n for n, _ in events][-1] == "done"
+    done = events[-1][1]
+    assert done["mode_used"] == "generative" and not done["llm"]["error"], done
 
 
 # ---------------------------------------------------------------- reindex under load

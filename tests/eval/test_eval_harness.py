@@ -132,11 +132,18 @@ def test_compare_lists_regressions_and_changed_questions(service, judges, questi
 
 def test_offline_judge_agrees_with_the_hand_labels(judges):
     rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 80 and {r["kind"] for r in rows} == {"supported", "paraphrased", "number", "actor", "unrelated"}
+    older = {"supported", "paraphrased", "number", "actor", "unrelated"}
+    figures = {"separator", "figures", "decimal", "range", "magnitude", "unit"}  # issue 23's number pairs
+    assert len(rows) == 133 and {r["kind"] for r in rows} == older | figures
     result = asyncio.run(evaluate_judge(judges["offline"], rows))
     assert result["judge"] == "offline"
-    assert result["accuracy"] >= 0.9  # measured 0.90; wrong actors with the passage's own words are its blind spot
-    assert result["per_kind"]["number"] == 1.0 and result["per_kind"]["unrelated"] == 1.0
+    per_kind = result["per_kind"]
+    right = [p["verdict"] == p["label"] for p in result["pairs"] if p["kind"] in older]
+    assert sum(right) / len(right) >= 0.9  # measured 0.90; wrong actors with the passage's own words: its blind spot
+    assert per_kind["number"] == per_kind["unrelated"] == 1.0
+    # Changed figures (measured 0.2, 0.0, 0.2, 0.0 before rag/answer/numbers.py); "kleiner" for "groter" is missed
+    assert per_kind["decimal"] == per_kind["magnitude"] == per_kind["unit"] == 1.0 and per_kind["range"] >= 0.875
+    assert per_kind["figures"] == 1.0 and per_kind["separator"] >= 0.86  # 2 fail on similarity, not on figures
 
 
 def test_agreement_counts_by_kind():
