@@ -18,6 +18,8 @@ from rag.config import PROJECT_ROOT, load_settings
 from rag.ingest.corpus import load_corpus
 from rag.ingest.parse import parse_document
 
+from live_server import ApiServer  # noqa: E402  (tests/ is on sys.path: pytest rootdir conftest)
+
 CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 DEV_QUESTIONS = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
 
@@ -42,10 +44,19 @@ def settings(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def service(settings):
-    """The real service (model + FAISS), its index built once for the whole session."""
+    """The real service (model + FAISS), its index built once for the whole session, and every passage's
+    sentences embedded (for extraction and verification) in one call: in full forward passes, once,
+    instead of a few at a time by whichever test first meets a passage (on a fresh machine that is most
+    of the embedding work; the vectors are the same either way, embeddings/encoder.py VECTOR_RECIPE)."""
+    from rag.answer.extractive import candidate_spans
+    from rag.answer.verify import source_sentences
     from rag.service import Vraagbaak
 
-    return Vraagbaak.open(settings, build_if_missing=True)
+    opened = Vraagbaak.open(settings, build_if_missing=True)
+    chunks = opened.index.chunks
+    sentences = {s for c in chunks for _, s in candidate_spans(c)} | {s for c in chunks for s in source_sentences(c.text)}
+    opened.encoder.encode_documents(sorted(sentences))
+    return opened
 
 
 @pytest.fixture(scope="session")
@@ -84,41 +95,6 @@ def small_corpus(tmp_path):
 
 
 # ---------------------------------------------------------------- HTTP API (tests/api/)
-
-
-class ApiServer:
-    """A real uvicorn server in a background thread, on a free 127.0.0.1 port."""
-
-    def __init__(self, app):
-        import socket
-
-        import uvicorn
-
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.app = app
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
-        self.server = uvicorn.Server(config)
-
-    def start(self) -> "ApiServer":
-        import threading
-        import time
-
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test API server did not start")
-            time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.socket.close()
 
 
 @pytest.fixture(scope="session")

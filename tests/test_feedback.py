@@ -374,7 +374,7 @@ def test_admin_listing_is_off_without_keys(api_server, tmp_path):
 def test_feedback_survives_a_server_restart(service, settings, tmp_path):
     """Stop the server, start a new one (a new app and store) on the same file: the rows are there."""
 
-    from conftest import ApiServer
+    from live_server import ApiServer
 
     from api.app import create_app
 

@@ -67,7 +67,7 @@ def test_interrupted_write_leaves_the_previous_index_intact(tmp_path, service, m
         raise OSError(28, "No space left on device (injected)")
 
     monkeypatch.setattr(faiss, "write_index", disk_full)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(OSError, match="no space left on device"):
         build_index(settings, encoder=service.encoder, force=True)
     monkeypatch.undo()
 
