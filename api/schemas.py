@@ -68,8 +68,11 @@ class ErrorResponse(BaseModel):
 class DocumentRef(BaseModel):
     id: str
     title: str
-    date: str | None = None
+    date: str | None = Field(None, description="ISO date, possibly partial (YYYY, YYYY-MM, YYYY-MM-DD)")
     reference: str | None = None
+    date_source: str | None = Field(None, description="Where the date comes from: manifest (the corpus metadata), "
+                                    "text (the document's date line) or derived-bound (only bounds: see date_bound)")
+    date_bound: str | None = Field(None, description="The document is from this month (YYYY-MM) or later")
 
 
 class FootnoteOut(BaseModel):

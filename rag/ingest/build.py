@@ -13,6 +13,7 @@ from embeddings.encoder import Encoder
 from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
 from rag.ingest.corpus import SkippedFile, scan_corpus
+from rag.ingest.dates import DATING_VERSION
 from rag.ingest.hyphenation import load_wordlist, wordlist_id
 from rag.search.stores import Store, open_store
 from rag.search.stores.faiss_store import INDEX_FORMAT
@@ -75,6 +76,7 @@ def expected_manifest(settings: Settings, encoder_hash: str) -> dict:
         "model_hash": encoder_hash,
         "chunker_version": CHUNKER_VERSION,
         "parser_version": PARSER_VERSION,
+        "dating_version": DATING_VERSION,  # derived document dates (rag/ingest/dates.py) are index metadata
     }
 
 
