@@ -201,7 +201,8 @@ class Scorer:
                 sentences.append({"text": bare, "source": checks.get(normalise(bare)), "cites": list(cites)})
         if answer.get("abstained"):
             sentences = []
-        return am.dating_scores(q, sentences, sources, read_labels(shown), answer.get("as_of"), has_notice(shown),
+        labels = read_labels(shown, {n: src["doc"] for n, src in sources.items()})
+        return am.dating_scores(q, sentences, sources, labels, answer.get("as_of"), has_notice(shown),
                                 self.file_to_doc, self.doc_keys)
 
     async def score(self, q: dict, passages: list[dict], answer: dict) -> dict:

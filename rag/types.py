@@ -183,3 +183,4 @@ class Answer:
     referral: Referral | None = None  # set on abstentions: where the asker can get the answer
     # rag/answer/answerable.py's Decision as a dict (answerable, probability, reason, related, features)
     answerability: dict | None = None
+    as_of: str | None = None  # the date of the newest cited source (ISO, possibly partial); None: abstained or undated

@@ -4,7 +4,7 @@ The one place where an answer's text gets its dates; extractive, plain and gener
 their streams) all pass through a :class:`Dater` after verification, so the verifier never sees what
 it adds. Per answer sentence:
 
-* the first sentence that cites a source opens with that source's **date label**, e.g. "Brief van
+* the first sentence that cites a document opens with that document's **date label**, e.g. "Brief van
   21 november 2024: Momenteel werk ik …" / "Letter of 21 November 2024: …"; a source older than
   the answer's newest by a year or more, on a question about the present, is labelled as an
   **earlier** statement ("Eerder, brief van december 2013: …"); on a question about a named past time,
@@ -42,7 +42,8 @@ def _lang(language: str | None) -> str:
     return language if language in W.LANGUAGES else W.FALLBACK
 
 
-def _days(a: str, b: str) -> int:
+def days_between(a: str, b: str) -> int:
+    """Days from ISO day ``b`` to ISO day ``a``."""
     return (datetime.date.fromisoformat(a) - datetime.date.fromisoformat(b)).days
 
 
@@ -174,6 +175,8 @@ class Dater:
     frame: object | None = None
     planned: list[int] | None = None
     labelled: set[int] = field(default_factory=set)
+    labelled_docs: set[str] = field(default_factory=set)
+    seen: list[int] = field(default_factory=list)  # sources cited so far (a stream dates piece by piece)
 
     def meta(self, n: int) -> DocumentMeta | None:
         return self.passages[n - 1].document if 1 <= n <= len(self.passages) else None
@@ -190,23 +193,27 @@ class Dater:
             return None
         keys = [k for k in (date_key(self.meta(c)) for c in cited) if k]
         newest = max(keys, default=key)
-        return "earlier" if _days(newest, key) >= EARLIER_DAYS else None
+        return "earlier" if days_between(newest, key) >= EARLIER_DAYS else None
 
-    def sentence(self, rendered: str, cited_so_far: list[int] | None = None) -> str:
+    def sentence(self, rendered: str) -> str:
         """One answer sentence (with its [n] markers) with date labels for the sources it is the first
-        to cite and its relative time words resolved."""
+        to cite and its relative time words resolved. Roles are judged among the planned sources and
+        those cited so far."""
         _, cited = parse_markers(rendered)
         cited = [n for n in cited if self.meta(n) is not None]
+        self.seen += [n for n in cited if n not in self.seen]
         if not cited:
             return rendered
-        context = list(self.planned or []) + list(cited_so_far or []) + cited
+        context = list(self.planned or []) + self.seen
         text = resolve(rendered, self.meta(cited[0]), self.language)
         lang = _lang(self.language)
         labels = []
         for n in cited:
-            if n in self.labelled:
-                continue
+            doc = self.meta(n).id
+            if n in self.labelled or doc in self.labelled_docs:
+                continue  # one label per document: two passages of one letter are one statement's time
             self.labelled.add(n)
+            self.labelled_docs.add(doc)
             item = label(self.meta(n), lang, self.role(n, context))
             if item:
                 labels.append(item)
@@ -217,11 +224,10 @@ class Dater:
     def text(self, text: str) -> str:
         """A whole answer (or a streamed piece of complete sentences) dated sentence by sentence; the
         white space between sentences is kept."""
-        out, pos, cited = [], 0, []
+        out, pos = [], 0
         for s in split_spans(text):
             out.append(text[pos:s.start])
-            out.append(self.sentence(s.text, cited))
-            cited += list(parse_markers(s.text)[1])
+            out.append(self.sentence(s.text))
             pos = s.end
         out.append(text[pos:])
         return "".join(out)
@@ -293,23 +299,33 @@ def strip_annotations(text: str) -> str:
     return _BRACKET_RX.sub("", text)
 
 
-def read_labels(text: str) -> dict[int, dict]:
+def read_labels(text: str, documents: dict[int, str] | None = None) -> dict[int, dict]:
     """The date labels of an answer, per source number: ``{"label": "brief van …", "role": "earlier"|"later"|None}``;
-    a source the text cites without a label is absent."""
+    a source the text cites without a label is absent. ``documents`` (source number → document id) lets a
+    label cover every source of its document, as :class:`Dater` writes one label per document."""
     text = _NOTICE_RX.sub("", text)
-    out: dict[int, dict] = {}
+    doc = (documents or {}).get
+    by_doc: dict[object, dict] = {}
+    cited_all: list[int] = []
     for m in _LABEL_AT.finditer(text):
         run = _MARKER_RUN.search(text, m.end())
         cited = parse_markers(run.group(0))[1] if run else ()
-        items = re.split(r"[;؛] ", m.group("prefix"))
-        for n, item in zip([n for n in cited if n not in out], items):
+        new = []
+        for n in cited:
+            if doc(n, n) not in by_doc and doc(n, n) not in [doc(x, x) for x in new]:
+                new.append(n)
+        for n, item in zip(new, re.split(r"[;؛] ", m.group("prefix"))):
             role = _ROLE_RX.match(item)
             kind = None
             if role:
                 word = role.group("role").lower()
                 kind = "earlier" if any(word == e.lower() for e in W.EARLIER.values()) else "later"
-            out[n] = {"label": item, "role": kind}
-    return out
+            by_doc[doc(n, n)] = {"label": item, "role": kind}
+    for s in split_spans(text):
+        cited_all += [n for n in parse_markers(s.text)[1] if n not in cited_all]
+    for run in _MARKER_RUN.finditer(text):
+        cited_all += [n for n in parse_markers(run.group(0))[1] if n not in cited_all]
+    return {n: by_doc[doc(n, n)] for n in cited_all if doc(n, n) in by_doc}
 
 
 def has_notice(text: str) -> bool:

@@ -227,15 +227,11 @@ def previous_sentences(history: list[dict] | None) -> set[str]:
 
 def compose(question: str, query_vector: np.ndarray, cands: list[Candidate], n_sources: int, vocab,
             previous: set[str] | frozenset = frozenset(), config: ExtractiveConfig = CONFIG,
-            weights: ComposeConfig = COMPOSE, prior: np.ndarray | None = None) -> list[Candidate]:
+            weights: ComposeConfig = COMPOSE) -> list[Candidate]:
     """2–4 sentences, the answering one first, then the rest grouped by source in source order.
-    ``vocab``: answerable.Vocabulary (stems and idf); ``previous``: normalised sentences not to repeat;
-    ``prior``: a relevance bonus per candidate (rag/search/recency.py: the newest statement on a present question)."""
+    ``vocab``: answerable.Vocabulary (stems and idf); ``previous``: normalised sentences not to repeat."""
     from rag.answer.answerable import carries, coverage, expected_type
 
-    if prior is not None:
-        keep = [i for i, c in enumerate(cands) if normalise(c.text) not in previous]
-        prior = np.asarray(prior, dtype=np.float32)[keep]
     cands = [c for c in cands if normalise(c.text) not in previous]
     if not cands:
         return []
@@ -249,8 +245,6 @@ def compose(question: str, query_vector: np.ndarray, cands: list[Candidate], n_s
     bonus = np.array([config.rank_bonus * (1 - (c.source - 1) / max(n_sources - 1, 1))
                       - (config.context_penalty if _LEANS_ON_CONTEXT.match(c.text) else 0.0) for c in cands])
     relevance = cos + bonus + weights.type_bonus * typed + weights.coverage_weight * cover
-    if prior is not None:
-        relevance = relevance + prior
     lead = int(np.argmax(relevance))
     chosen, words, have = [lead], len(cands[lead].text.split()), set(stems[lead])
     best = float(relevance[lead])

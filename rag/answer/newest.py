@@ -66,7 +66,8 @@ def widen(retriever, query: str, query_vector, passages: list[Passage], time: Ti
     found = retriever.search(query, top_k=config.fetch, filters=Filters(doc_ids=docs), query_vector=query_vector)
     have = {p.chunk.id for p in passages} | {d for p in passages for d in p.duplicates}
     top = passages[0].score
-    fresh = [p for p in found if p.chunk.id not in have and p.score >= top - config.gate][:config.take]
+    room = min(config.take, len(passages) - 1)  # the top passage always stays
+    fresh = [p for p in found if p.chunk.id not in have and p.score >= top - config.gate][:room]
     already = [n for n, p in enumerate(passages, start=1) if p.document.id in docs and p.score >= top - config.gate]
     if not fresh:
         return passages, already

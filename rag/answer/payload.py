@@ -25,6 +25,7 @@ def ask_payload(answer) -> dict:
         "answer_id": uuid.uuid4().hex,
         "question": answer.question,
         "answer": answer.text,
+        "as_of": getattr(answer, "as_of", None),
         "citations": citations(answer.passages, related=bool(answer.abstained)),
         "mode_used": answer.mode_used,
         "abstained": bool(answer.abstained),

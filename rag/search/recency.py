@@ -2,17 +2,17 @@
 
 ``frame(question)`` reads the question's time (nl, en, tr, ar, pl, uk):
 
-* a **past time**: a year ("in 2013", "2013'te", "w 2013 roku") or a word for back then ("toen",
-  "destijds", "toenmalige", "back then", "at the time", "wtedy", "тоді", "آنذاك"). A year after
+* a **past time**: a year ("in 2013", "2013'te", "w 2013 roku"), a word for back then ("toen",
+  "destijds", "toenmalige", "back then", "at the time", "wtedy", "тоді", "آنذاك"), or a Dutch or English
+  question in the simple past ("Hoe wilde de regering …", "What did …") without a word for now. A year after
   "sinds"/"since"/"od"/"з"/"منذ"/"beri" starts a period that runs to now: that question is about the present.
 * else the **present**: explicitly ("nu", "nog steeds", "huidige", "currently", "şu anda", "obecnie",
   "зараз", "حالياً" …) or implicitly — a citizen asks about today without saying so.
 
-``prior(...)`` turns the frame into a per-candidate relevance bonus for the extractive answer
-(rag/answer/extractive.py ``compose``): on a present question the newer a candidate's document, the
-larger its bonus, so that of two statements on the same matter the newest leads; on a question about a
-named year, statements from that year get it. Weights measured on data/eval/now_dev.jsonl and dev
-(``scripts/measure_recency.py``); retrieval itself is untouched (its ranking is relevance only).
+``date_key(meta)`` places a document in time (the middle of what its possibly partial, possibly bounded
+date allows), so sources can be ordered; ``span(meta)`` gives the first and last day it allows.
+What the answer does with the frame: rag/answer/newest.py and rag/answer/timing.py. Retrieval itself is
+untouched (its ranking is relevance only).
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-
-import numpy as np
 
 from rag.search.stores.base import period
 from rag.types import DocumentMeta
@@ -38,6 +36,12 @@ _PAST_WORDS = re.compile(
     r"wtedy|w tamtym czasie|dawniej|ówczesn\w*|"
     r"тоді|на той час|у той час|колишн\w*|тодішн\w*|"
     r"آنذاك|في ذلك الوقت|في ذلك الحين|وقتها)(?![\w-])", re.IGNORECASE)
+# A question in the simple past asks about then ("Hoe wilde de regering …", "What did the minister say …");
+# the present perfect ("Waarom is de WOM ingetrokken?") asks about what still holds, and stays present.
+_PAST_TENSE = re.compile(
+    r"(?<![\w-])(?:wilde|wilden|werd|werden|was|waren|had|hadden|deed|deden|kwam|kwamen|zei|zeiden|stuurde|"
+    r"stuurden|ging|gingen|moest|moesten|kon|konden|besloot|besloten|"
+    r"did|was|were|had|said|wanted|decided|planned)(?![\w-])", re.IGNORECASE)
 _PRESENT_WORDS = re.compile(
     r"(?<![\w-])(?:nu|nog|nog steeds|nog altijd|tegenwoordig|huidige?|momenteel|op dit moment|actuele?|vandaag|"
     r"inmiddels|anno \d{4}|"
@@ -62,9 +66,20 @@ class TimeFrame:
         return not self.present
 
 
+_SENTENCE = re.compile(r"[^.!?؟]+[.!?؟]*")
+
+
+def asking_part(text: str) -> str:
+    """The sentences that ask ("… ?"), or the last sentence: a citizen's own story before the question
+    ("Ik ben in juli 2024 naar Nederland verhuisd. Moet ik …?") does not set the question's time."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text or "") if m.group(0).strip()]
+    asked = [s for s in sentences if s.endswith(("?", "؟"))]
+    return " ".join(asked) if asked else (sentences[-1] if sentences else "")
+
+
 def frame(question: str, today: datetime.date | None = None) -> TimeFrame:
-    """The time a question is about (see the module docstring)."""
-    text = question or ""
+    """The time a question is about (see the module docstring), read from its asking part."""
+    text = asking_part(question)
     this_year = (today or datetime.date.today()).year
     years = []
     for m in _YEAR.finditer(text):
@@ -74,9 +89,10 @@ def frame(question: str, today: datetime.date | None = None) -> TimeFrame:
         years.append(year)
     if years:
         return TimeFrame(present=False, years=tuple(sorted(set(years))))
-    if _PAST_WORDS.search(text):
+    explicit = bool(_PRESENT_WORDS.search(text))
+    if _PAST_WORDS.search(text) or (_PAST_TENSE.search(text) and not explicit):
         return TimeFrame(present=False)
-    return TimeFrame(present=True, explicit=bool(_PRESENT_WORDS.search(text)))
+    return TimeFrame(present=True, explicit=explicit)
 
 
 def span(meta: DocumentMeta | None) -> tuple[str, str] | None:
@@ -102,52 +118,3 @@ def date_key(meta: DocumentMeta | None) -> str | None:
         return s[0]
     a, b = datetime.date.fromisoformat(s[0]), datetime.date.fromisoformat(s[1])
     return (a + (b - a) / 2).isoformat()
-
-
-def keys(passages) -> list[str | None]:
-    """Each passage's place in time (``date_key``), None when undated."""
-    return [date_key(p.document) for p in passages]
-
-
-def newness(passages) -> np.ndarray:
-    """Per passage, 0 (the oldest dated one) … 1 (the newest), linear in time; 0.5 for an undated one;
-    all 0 when the passages are all from one time."""
-    found = keys(passages)
-    days = [datetime.date.fromisoformat(k).toordinal() if k else None for k in found]
-    known = [d for d in days if d is not None]
-    if not known or max(known) == min(known):
-        return np.zeros(len(passages), dtype=np.float32)
-    lo, hi = min(known), max(known)
-    return np.array([0.5 if d is None else (d - lo) / (hi - lo) for d in days], dtype=np.float32)
-
-
-def in_years(passages, years: tuple[int, ...]) -> np.ndarray:
-    """1 for a passage whose document's date lies in one of ``years``, else 0."""
-    out = []
-    for p in passages:
-        s = span(p.document)
-        out.append(float(bool(s) and any(s[0][:4] <= str(y) <= s[1][:4] for y in years)))
-    return np.array(out, dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class RecencyConfig:
-    """Bonus weights in cosine points (measured: module docstring)."""
-
-    present: float = 0.06  # × newness, on a question about the present
-    past_year: float = 0.06  # for a document from the named year, on a question about a past year
-
-
-CONFIG = RecencyConfig()
-
-
-def prior(sources: list[int], passages, time: TimeFrame, config: RecencyConfig = CONFIG) -> np.ndarray:
-    """The relevance bonus of candidates from the given (1-based) ``sources`` of ``passages``."""
-    idx = np.asarray(sources, dtype=int) - 1
-    if time.present:
-        per_passage = config.present * newness(passages)
-    elif time.years:
-        per_passage = config.past_year * in_years(passages, time.years)
-    else:
-        per_passage = np.zeros(len(passages), dtype=np.float32)
-    return per_passage[idx] if len(idx) else np.zeros(0, dtype=np.float32)
