@@ -184,3 +184,4 @@ class Answer:
     # rag/answer/answerable.py's Decision as a dict (answerable, probability, reason, related, features)
     answerability: dict | None = None
     as_of: str | None = None  # the date of the newest cited source (ISO, possibly partial); None: abstained or undated
+    date_labels: dict = field(default_factory=dict)  # source n → its document's date label as written in ``text``

@@ -176,6 +176,7 @@ class Dater:
     planned: list[int] | None = None
     labelled: set[int] = field(default_factory=set)
     labelled_docs: set[str] = field(default_factory=set)
+    labels: dict[int, str] = field(default_factory=dict)  # source n → its document's label as written
     seen: list[int] = field(default_factory=list)  # sources cited so far (a stream dates piece by piece)
 
     def meta(self, n: int) -> DocumentMeta | None:
@@ -216,10 +217,14 @@ class Dater:
             self.labelled_docs.add(doc)
             item = label(self.meta(n), lang, self.role(n, context))
             if item:
-                labels.append(item)
+                labels.append(_capital(item) if not labels else item)
+                self.labels[n] = labels[-1]
         if not labels:
             return text
-        return _capital(W.LABEL_SEP[lang].join(labels)) + W.LABEL_END[lang] + text
+        for m, p in enumerate(self.passages, start=1):  # another passage of a labelled document shares its label
+            if m not in self.labels and p.document.id in self.labelled_docs:
+                self.labels[m] = next(self.labels[k] for k in self.labels if self.meta(k).id == p.document.id)
+        return W.LABEL_SEP[lang].join(labels) + W.LABEL_END[lang] + text
 
     def text(self, text: str) -> str:
         """A whole answer (or a streamed piece of complete sentences) dated sentence by sentence; the

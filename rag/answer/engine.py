@@ -163,7 +163,7 @@ class AnswerEngine:
         ctx = Context(question=question, language=resolved.language, passages=passages,
                       query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
                       decision=decision, dependent=resolved.dependent,
-                      previous=frozenset(extractive.previous_sentences(history if resolved.dependent else None)))
+                      previous=frozenset(extractive.previous_sentences(timing.undated(history) if resolved.dependent else None)))
         if not self._should_abstain(ctx):  # statements of the question's time (after the decision: it keeps its evidence)
             ctx = await self._run(timing.refresh, self, ctx, query)
         return ctx

@@ -122,6 +122,18 @@ def arrange(picked: list, cands: list, ctx, config: TimingConfig = CONFIG) -> li
     return newest_first(picked, ctx.passages, time, ctx.query_vector, config.lead)
 
 
+def undated(history: list[dict] | None) -> list[dict] | None:
+    """A conversation's assistant turns without their date annotations (what the previous answer quoted)."""
+    if not history:
+        return history
+    out = []
+    for message in history:
+        if isinstance(message, dict) and message.get("role") == "assistant" and isinstance(message.get("content"), str):
+            message = {**message, "content": dating.strip_annotations(message["content"])}
+        out.append(message)
+    return out
+
+
 def _cited(text: str) -> list[int]:
     return list(dict.fromkeys(n for s in split_spans(text) for n in parse_markers(s.text)[1]))
 
@@ -151,6 +163,7 @@ def finish(engine, ctx, answer):
     dater = dating.Dater(answer.passages, ctx.language, getattr(ctx, "time", None), planned=cited)
     answer.text = dater.text(answer.text)
     answer.as_of = dating.as_of(answer.passages, cited)
+    answer.date_labels = {n: lab for n, lab in dater.labels.items() if n in cited}
     notice = _notice(engine, ctx, answer.passages, cited)
     if notice:
         answer.text = f"{answer.text}\n\n{notice}"
@@ -172,6 +185,7 @@ async def dated_events(engine, ctx, events: AsyncIterator) -> AsyncIterator:
             answer = event.answer
             cited = _cited("".join(shown))
             answer.as_of = dating.as_of(answer.passages, cited)
+            answer.date_labels = {n: lab for n, lab in dater.labels.items() if n in cited}
             notice = _notice(engine, ctx, answer.passages, cited)
             if notice:
                 shown.append(f"\n\n{notice}")

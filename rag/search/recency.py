@@ -110,7 +110,7 @@ def span(meta: DocumentMeta | None) -> tuple[str, str] | None:
 
 def date_key(meta: DocumentMeta | None) -> str | None:
     """The day a document is placed at when sources are ordered by time: the middle of what its date
-    allows ("2013" → 2013-07-02; "2025" not before March → 2025-08-01); the bound for an open range."""
+    allows ("2013" → 2013-07-02; "2025" not before March → 2025-07-31); the bound for an open range."""
     s = span(meta)
     if s is None:
         return None
