@@ -40,18 +40,18 @@ AS_OF = {"nl": "stand {when}", "en": "as of {when}", "tr": "{when} itibarıyla",
          "pl": "stan na {when}", "uk": "станом на {when}"}
 
 # The answer's newest source is older than the horizon and the question is about the present.
-HORIZON = {
-    "nl": "Let op: de nieuwste bron in de documenten hierover is van {when}, meer dan {years} jaar geleden. "
+HORIZON = {  # no "Let op:"/"Note:" opening: that is api/chat_text.py's notice that an answer is quoted
+    "nl": "De nieuwste bron in de documenten hierover is van {when}, meer dan {years} jaar geleden. "
           "Actuele informatie vindt u bij {channel}.",
-    "en": "Please note: the newest source on this in the documents dates from {when}, more than {years} years ago. "
+    "en": "The newest source on this in the documents dates from {when}, more than {years} years ago. "
           "For current information, see {channel}.",
-    "tr": "Not: Belgelerde bu konudaki en yeni kaynak {when} tarihli, yani {years} yıldan daha eski. "
+    "tr": "Belgelerde bu konudaki en yeni kaynak {when} tarihli, yani {years} yıldan daha eski. "
           "Güncel bilgi için: {channel}.",
-    "ar": "ملاحظة: أحدث مصدر عن هذا في الوثائق يعود إلى {when}، أي قبل أكثر من {years} سنوات. "
+    "ar": "أحدث مصدر عن هذا في الوثائق يعود إلى {when}، أي قبل أكثر من {years} سنوات. "
           "للاطلاع على المعلومات الحالية: {channel}.",
-    "pl": "Uwaga: najnowsze źródło na ten temat w dokumentach pochodzi z {when}, czyli sprzed ponad {years} lat. "
+    "pl": "Najnowsze źródło na ten temat w dokumentach pochodzi z {when}, czyli sprzed ponad {years} lat. "
           "Aktualne informacje: {channel}.",
-    "uk": "Зверніть увагу: найновіше джерело про це в документах — від {when}, тобто понад {years} роки тому. "
+    "uk": "Найновіше джерело про це в документах — від {when}, тобто понад {years} роки тому. "
           "Актуальна інформація: {channel}.",
 }
 

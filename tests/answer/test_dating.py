@@ -96,7 +96,7 @@ def test_as_of_and_the_horizon(metas):
     assert dating.older_than(metas["2013-12"], 3, today) and not dating.older_than(metas["2024"], 3, today)
     assert dating.older_than(metas["2024"], 1, today) and not dating.older_than(metas["2025"], 3, today)
     notice = dating.horizon_notice(metas["2013-12"], "tr", "Informatie Rijksoverheid (1400) (https://www.rijksoverheid.nl)", 3)
-    assert notice.startswith("Not: Belgelerde bu konudaki en yeni kaynak Aralık 2013 tarihli")
+    assert notice.startswith("Belgelerde bu konudaki en yeni kaynak Aralık 2013 tarihli")
     assert "https://www.rijksoverheid.nl" in notice
     assert dating.has_notice(f"Zin. [1]\n\n{notice}") and dating.strip_annotations(f"Zin. [1]\n\n{notice}") == "Zin. [1]"
 

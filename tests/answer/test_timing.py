@@ -88,7 +88,7 @@ def test_the_horizon_notice_names_where_current_information_is_kept(engine, serv
     question = "Wat doet de regering voor privaat gefinancierde internaten?"  # only the 2013 letter speaks of them
     answer = run(engine.answer(question, mode="extractive"))
     assert answer.as_of == "2013-12" and dating.has_notice(answer.text)
-    assert answer.text.endswith("Let op: de nieuwste bron in de documenten hierover is van december 2013, meer dan "
+    assert answer.text.endswith("De nieuwste bron in de documenten hierover is van december 2013, meer dan "
                                 "3 jaar geleden. Actuele informatie vindt u bij Informatie Rijksoverheid (1400) "
                                 "(https://www.rijksoverheid.nl).")
     off = AnswerEngine(service, settings=service.settings.replace(llm_base_url="", date_horizon_years=0))
