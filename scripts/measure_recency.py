@@ -45,7 +45,7 @@ from rag.search.recency import date_key  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
 
 GATES = (None, 0.05, 0.10, 0.15)  # None: no passages taken in (rag/answer/newest.py)
-INCLUDE = (None, 0.05, 0.10, 0.15)  # None: as chosen; else timing.with_newest within this tolerance
+INCLUDE = ("no", 0.05, 0.10, None)  # "no": as chosen; else timing.with_newest (None: without a tolerance)
 LEAD = (None, 0.05, 0.10)  # None: as chosen; else timing.newest_first within this tolerance
 
 
@@ -63,7 +63,7 @@ def compose(engine, ctx, q, time, gate, include, lead):
     n = min(extractive.CONFIG.max_passages, len(ctx.passages))
     cands = timing.pool(ctx, n)
     picked = extractive.compose(q["question"], ctx.query_vector, cands, n, engine.vocabulary, previous=ctx.previous)
-    if include is not None:
+    if include != "no":
         picked = timing.with_newest(picked, cands, ctx.passages, time, ctx.query_vector, include)
     if lead is not None:
         picked = timing.newest_first(picked, ctx.passages, time, ctx.query_vector, lead)
@@ -82,6 +82,7 @@ async def main() -> None:
         sys.exit("now_probe.jsonl judges the result; it is not for choosing settings")
     service = Vraagbaak.open(load_settings(), build_if_missing=True)
     engine = AnswerEngine(service, llm=None)
+    timing.refresh = lambda engine, ctx, query: ctx  # retrieval as before dates: each setting is applied below
     file_to_doc = {d.file: d.id for d in service.index.documents.values() if d.file}
     lexicon = CorpusLexicon.from_texts(c.text for c in service.index.chunks)
     scorer = SimpleNamespace(file_to_doc=file_to_doc, doc_keys={d.id: date_key(d) for d in service.index.documents.values()})
@@ -122,7 +123,7 @@ async def main() -> None:
         print(f"{str(gate):>5}  {str(include):>5}  {str(lead):>5} | {now['newest_cited'] or 0:.3f} {now['newest_leads'] or 0:.3f}  "
               f"{now['gold_cited'] or 0:.3f} {now['gold_leads'] or 0:.3f}  {now['stale_current'] or 0:.3f} | "
               f"{past['from_time'] or 0:.3f} {past['gold_leads'] or 0:.3f} | {share(row['gold']):.3f} {share(row['lead']):.3f} {share(row['sim']):.4f}")
-    n_now = rows[(None, None, None)]
+    n_now = rows[(None, "no", None)]
     print(f"({len(n_now['dating'])} now/past answers, {len(n_now['gold'])} other answerable answers)")
 
 
