@@ -231,7 +231,9 @@ def shown_answer(answer):
         return answer
     shown = Shown(answer.passages)
     text, _ = shown.text(answer.text)
-    return dataclasses.replace(answer, text=text, passages=shown.passages)
+    labels = {shown.order.index(n) + 1: label for n, label in (getattr(answer, "date_labels", None) or {}).items()
+              if n in shown.order}  # rag/answer/dating.py's labels, by the shown numbers
+    return dataclasses.replace(answer, text=text, passages=shown.passages, date_labels=labels)
 
 
 def strip_footer(text: str) -> str:

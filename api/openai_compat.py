@@ -138,7 +138,7 @@ def resolve_mode(request: ChatCompletionRequest) -> str:
 def _info(answer) -> dict:
     return {"mode_used": answer.mode_used, "abstained": bool(answer.abstained), "grounded": bool(answer.grounded),
             "unsupported_sentences": list(answer.unsupported_sentences or ()),
-            "fallback_reason": answer.fallback_reason,
+            "fallback_reason": answer.fallback_reason, "as_of": getattr(answer, "as_of", None),
             "referral": answer.referral.to_dict() if getattr(answer, "referral", None) else None,
             "llm": {"model": answer.llm_model, "error": answer.llm_error}}
 
@@ -224,7 +224,8 @@ async def _stream(engine, runtime, settings: Settings, request: ChatCompletionRe
                     if endings:
                         streamed.append(endings)
                         yield _chunk(completion_id, model, {"content": endings})
-                    extra = {"citations": citations(answer.passages, related=bool(answer.abstained)),
+                    extra = {"citations": citations(answer.passages, related=bool(answer.abstained),
+                                                       date_labels=getattr(answer, "date_labels", None)),
                              "vraagbaak": _info(answer)}
                     yield _chunk(completion_id, model, {}, "stop", **extra)
                     if include_usage:
@@ -355,7 +356,8 @@ async def _complete(body: ChatCompletionRequest, request: Request, runtime, sett
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
                      "finish_reason": "stop", "logprobs": None}],
         "usage": _usage(_prompt_tokens(question, history), content),
-        "citations": citations(answer.passages, related=bool(answer.abstained)),
+        "citations": citations(answer.passages, related=bool(answer.abstained),
+                                                       date_labels=getattr(answer, "date_labels", None)),
         "vraagbaak": _info(answer),
     }
     if settings.chat_source_events:  # an abstention's related passages are listed in the text, not as sources

@@ -112,6 +112,7 @@ class VraagbaakInfo(BaseModel):
     grounded: bool
     unsupported_sentences: list[str]
     fallback_reason: str | None = None
+    as_of: str | None = Field(None, description="The date of the answer's newest cited source (as /v1/ask's as_of)")
     referral: ReferralOut | None = None
     llm: LlmInfo
     task: str | None = Field(None, description="The chat-UI background task this was answered as (title, tags, "

@@ -68,8 +68,11 @@ class ErrorResponse(BaseModel):
 class DocumentRef(BaseModel):
     id: str
     title: str
-    date: str | None = None
+    date: str | None = Field(None, description="ISO date, possibly partial (YYYY, YYYY-MM, YYYY-MM-DD)")
     reference: str | None = None
+    date_source: str | None = Field(None, description="Where the date comes from: manifest (the corpus metadata), "
+                                    "text (the document's date line) or derived-bound (only bounds: see date_bound)")
+    date_bound: str | None = Field(None, description="The document is from this month (YYYY-MM) or later")
 
 
 class FootnoteOut(BaseModel):
@@ -157,6 +160,9 @@ class CitationOut(PassageOut):
     n: int = Field(description="The number used in the answer's [n] markers")
     related: bool = Field(False, description="true when the answer abstained: the passage is one of the closest, "
                                              "related to the question but not an answer to it")
+    date_label: str | None = Field(None, description="The date label this source's document has in the answer's "
+                                   "text, as written there (\"Eerder, brief van december 2013\"); null when the text "
+                                   "does not label it (not cited, an abstention, or the sources event of a stream)")
 
 
 class SentenceOut(BaseModel):
@@ -198,7 +204,14 @@ class AskResponse(BaseModel):
     answer_id: str = Field(description="A new id for this answer: what POST /v1/feedback refers to",
                            examples=["5f0c6f0e3b8a4d6f9f1f8f2a7c1e9b20"])
     question: str
-    answer: str = Field(description="The answer; every sentence ends with [n] markers, or it says the documents do not cover the question")
+    answer: str = Field(description="The answer; every sentence ends with [n] markers, or it says the documents do not cover the question. "
+                        "The first sentence citing a document opens with its date label in the question's language "
+                        "(\"Brief van 21 november 2024: …\"; an older statement: \"Eerder, brief van december 2013: …\"); "
+                        "relative time words in a quote are resolved in brackets (\"dit jaar [= 2013]\"); an answer about the "
+                        "present whose newest source is older than VRAAGBAAK_DATE_HORIZON_YEARS ends with a notice saying so")
+    as_of: str | None = Field(None, description="The date of the answer's newest cited source (ISO, possibly partial: "
+                              "YYYY, YYYY-MM or YYYY-MM-DD); null for an abstention or undated sources",
+                              examples=["2024-11-21"])
     citations: list[CitationOut]
     mode_used: Literal["extractive", "generative", "plain"] | str
     abstained: bool
@@ -220,6 +233,8 @@ class DocumentSummary(BaseModel):
     id: str
     title: str
     date: str | None = None
+    date_source: str | None = Field(None, description="manifest, text (its date line) or derived-bound (see date_bound)")
+    date_bound: str | None = Field(None, description="The document is from this month (YYYY-MM) or later")
     doc_type: str | None = None
     reference: str | None = None
     author: str | None = None

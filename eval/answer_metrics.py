@@ -149,6 +149,116 @@ def leads_with_answer(records: list[dict]) -> dict:
             "share_answerable": holds / len(answerable) if answerable else None}
 
 
+# ------------------------------------------------------------------------------------ dates (issue 24)
+
+SHARED_RUN = 40  # normalised characters a sentence must share with a quote to show it (a clause, not a phrase)
+
+
+def shows(sentence: str, quote: str) -> bool:
+    """Does an answer sentence show the statement ``quote``: one holds the other (the quote rule:
+    letters and digits only, case-folded), or they share a run of ``SHARED_RUN`` such characters."""
+    from difflib import SequenceMatcher
+
+    from eval.metrics import normalise
+
+    a, b = normalise(sentence), normalise(quote)
+    if not a or not b:
+        return False
+    if a in b or b in a:
+        return True
+    m = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return m.size >= min(SHARED_RUN, len(a), len(b))
+
+
+def _holds(source: dict, quotes: list[dict], file_to_doc: dict[str, str]) -> bool:
+    from eval.metrics import contains
+
+    return any((not g.get("doc") or file_to_doc.get(g["doc"], g["doc"]) == source.get("doc"))
+               and contains(source.get("text", ""), g["quote"]) for g in quotes)
+
+
+def dating_scores(q: dict, sentences: list[dict], sources: dict[int, dict], labels: dict[int, dict],
+                  as_of: str | None, notice: bool, file_to_doc: dict[str, str], doc_keys: dict[str, str]) -> dict:
+    """Dates of one answer to a question with ``gold`` and optional ``stale`` (older statements an answer
+    must not present as current) and ``newer`` (statements made after a named past time) quotes.
+
+    ``sentences``: the answer's sentences in order, ``{"text", "source", "cites"}`` (text without date
+    annotations; ``source`` the verbatim sentence behind a plain rewrite); ``sources``: cited source n →
+    ``{"doc", "date", "key", "text"}`` (``key``: the ISO day that orders sources by time,
+    rag/answer/dating.py ``date_key``); ``labels``: source n → ``{"role": "earlier"|"later"|None}`` for the
+    sources the text labels with a date; ``notice``: the answer says its newest source is past the horizon;
+    ``doc_keys``: document id → its key. Returns, for a "now" question:
+
+    * ``newest_cited`` — a cited source is as new as the newest gold statement's document: the answer rests
+      on a statement of the newest time (``newest_leads``: its first sentence does);
+    * ``gold_cited`` — stricter, a cited passage holds a gold quote itself (``gold_leads``: the first sentence's);
+    * ``stale_shown`` / ``stale_current`` — a sentence shows a stale statement / shows it while none of its
+      sources is labelled earlier;
+
+    for a "past" question ``from_time`` (the first sentence rests on a document of the asked time: a gold
+    quote's year) and ``newer_current`` (a newer statement shown, not labelled later); for every answer
+    ``dated`` (every cited dated source has a date label) and ``as_of_ok`` (as_of is the newest cited
+    source's date)."""
+    cited = list(dict.fromkeys(n for s in sentences for n in s["cites"] if n in sources))
+    lead = [n for n in (sentences[0]["cites"] if sentences else ()) if n in sources]
+    gold_docs = {file_to_doc.get(g["doc"], g["doc"]) for g in q.get("gold") or [] if g.get("doc")}
+    newest_gold = max((doc_keys[d] for d in gold_docs if doc_keys.get(d)), default=None)
+    gold_years = {doc_keys[d][:4] for d in gold_docs if doc_keys.get(d)}
+    holds = {n for n in cited if _holds(sources[n], q.get("gold") or [], file_to_doc)}
+
+    def new_enough(n: int) -> bool:
+        return bool(newest_gold and sources[n].get("key") and sources[n]["key"] >= newest_gold)
+
+    def shown(quotes: list[dict], role: str) -> tuple[bool, bool]:
+        seen = current = False
+        for s in sentences:
+            if any(shows(t, g["quote"]) for g in quotes for t in (s["text"], s.get("source")) if t):
+                seen = True
+                if not any((labels.get(n) or {}).get("role") == role for n in s["cites"]):
+                    current = True
+        return seen, current
+
+    stale_shown, stale_current = shown(q.get("stale") or [], "earlier")
+    _, newer_current = shown(q.get("newer") or [], "later")
+    dated_sources = [n for n in cited if sources[n].get("date")]
+    newest = max((sources[n] for n in cited if sources[n].get("key")), key=lambda s: s["key"], default=None)
+    return {"newest_cited": any(map(new_enough, cited)), "newest_leads": any(map(new_enough, lead)),
+            "gold_cited": bool(holds), "gold_leads": any(n in holds for n in lead),
+            "stale_shown": stale_shown, "stale_current": stale_current, "newer_current": newer_current,
+            "from_time": any((sources[n].get("key") or "")[:4] in gold_years for n in lead), "notice": notice,
+            "dated": bool(cited) and all(n in labels for n in dated_sources),
+            "as_of": as_of, "as_of_ok": (newest or {}).get("date") == as_of if newest else as_of is None}
+
+
+def dating_summary(records: list[dict]) -> dict:
+    """Shares over answered questions: for "now" questions the newest statement cited / leading (by its
+    time, and strictly by its gold passage) and a stale statement presented as current (and, leniently, not
+    counting answers that carry the horizon notice); for "past" questions answered from their time; for all
+    answered questions with a dating record, dated and as_of right."""
+    rows = [r for r in records if r.get("dating") and not r["answer"]["abstained"]]
+    now = [r["dating"] for r in rows if r.get("kind") == "now"]
+    past = [r["dating"] for r in rows if r.get("kind") == "past"]
+    every = [r["dating"] for r in rows]
+
+    def share(xs, key):
+        return round(sum(1 for x in xs if x[key]) / len(xs), 4) if xs else None
+
+    asked = [r for r in records if r.get("dating")]
+    return {"questions": len(asked), "answered": len(rows),
+            "now": {"answered": len(now), "of": sum(1 for r in asked if r.get("kind") == "now"),
+                    "newest_cited": share(now, "newest_cited"), "newest_leads": share(now, "newest_leads"),
+                    "gold_cited": share(now, "gold_cited"), "gold_leads": share(now, "gold_leads"),
+                    "stale_shown": share(now, "stale_shown"), "stale_current": share(now, "stale_current"),
+                    # lenient: an answer that says its newest source is past the horizon does not present it as current
+                    "stale_current_lenient": round(sum(1 for x in now if x["stale_current"] and not x["notice"])
+                                                   / len(now), 4) if now else None,
+                    "notice": share(now, "notice")},
+            "past": {"answered": len(past), "of": sum(1 for r in asked if r.get("kind") == "past"),
+                     "from_time": share(past, "from_time"), "gold_leads": share(past, "gold_leads"),
+                     "newer_current": share(past, "newer_current")},
+            "dated": share(every, "dated"), "as_of_ok": share(every, "as_of_ok")}
+
+
 # ------------------------------------------------------------------------------------ readability
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)

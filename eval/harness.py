@@ -6,6 +6,7 @@
                                   └ reference answer ─> correctness (similarity, key facts)
                                   └ abstained? ─> abstention precision/recall/F1
                                   └ Dutch answer ─> Flesch-Douma readability
+                                  └ stale / newer quotes ─> newest cited, stale shown as current, dated, as_of
 
 In-process (the same service functions the CLI and the API call) or against a running API
 (``--api URL``: the same record shapes come back over HTTP). One JSON line per finished question
@@ -79,7 +80,7 @@ class InProcess:
         answer = await self.engine.answer(question, top_k=top_k, mode=mode)
         took = (time.perf_counter() - started) * 1000
         return {"answer": answer.text, "citations": [{"n": n, **p.to_dict()} for n, p in enumerate(answer.passages, 1)],
-                "mode_used": answer.mode_used, "abstained": bool(answer.abstained),
+                "as_of": getattr(answer, "as_of", None), "mode_used": answer.mode_used, "abstained": bool(answer.abstained),
                 "fallback_reason": answer.fallback_reason, "language": answer.language,
                 "answerability": getattr(answer, "answerability", None),
                 "referral": _plain(getattr(answer, "referral", None)),
@@ -153,6 +154,7 @@ class Scorer:
     encoder: object
     lexicon: object
     file_to_doc: dict[str, str] = field(default_factory=dict)
+    doc_keys: dict[str, str] = field(default_factory=dict)  # document id → its place in time (dating.date_key)
 
     async def judge_sentences(self, judge, sentences: list[tuple[str, tuple[int, ...]]], passages: list[str],
                               language: str, question: str) -> list[am.SentenceJudgements]:
@@ -176,7 +178,35 @@ class Scorer:
         vectors = self.encoder._encode_raw(self.encoder.document_inputs([a, b]), False)
         return float(vectors[0] @ vectors[1])
 
+    def dating(self, q: dict, shown: str, answer: dict) -> dict:
+        """The dates of one answer (``am.dating_scores``): labels read from the text as shown."""
+        from eval.metrics import normalise
+        from rag.answer.dating import has_notice, read_labels, strip_annotations
+        from rag.search.recency import date_key
+        from rag.answer.sentences import parse_markers, split_spans
+        from rag.types import DocumentMeta
+
+        sources = {}
+        for c in answer.get("citations", []):
+            d = c.get("document") or {}
+            meta = DocumentMeta(id=d.get("id", ""), title=d.get("title", ""), date=d.get("date"),
+                                date_source=d.get("date_source"), date_bound=d.get("date_bound"))
+            sources[c["n"]] = {"doc": d.get("id"), "date": d.get("date") or d.get("date_bound"),
+                               "key": date_key(meta), "text": c.get("text", "")}
+        checks = {normalise(s.get("text") or ""): s.get("source") for s in answer.get("sentences") or []}
+        sentences = []
+        for span in split_spans(strip_annotations(shown)):
+            bare, cites = parse_markers(span.text)
+            if bare.strip():
+                sentences.append({"text": bare, "source": checks.get(normalise(bare)), "cites": list(cites)})
+        if answer.get("abstained"):
+            sentences = []
+        labels = read_labels(shown, {n: src["doc"] for n, src in sources.items()})
+        return am.dating_scores(q, sentences, sources, labels, answer.get("as_of"), has_notice(shown),
+                                self.file_to_doc, self.doc_keys)
+
     async def score(self, q: dict, passages: list[dict], answer: dict) -> dict:
+        from rag.answer.dating import strip_annotations
         from rag.answer.language import detect_language
         from rag.answer.sentences import parse_markers, split_spans
 
@@ -185,11 +215,14 @@ class Scorer:
         if record["answerable"] and q.get("gold"):
             rel = score_question(q, passages, self.file_to_doc)
             record["retrieval"] = {k: v for k, v in rel.items() if k not in ("id", "lang", "kind", "n_gold")}
-        text = answer.get("answer", "")
+        shown = answer.get("answer", "")
+        # Judged without what rag/answer/dating.py adds (date labels, resolved time words, the horizon
+        # notice): those are metadata about the sources, not claims drawn from them.
+        text = strip_annotations(shown)
         cited_passages = [c.get("text", "") for c in answer.get("citations", [])]
         language = answer.get("language") or detect_language(text)
-        record["answer"] = {"text": text, "mode_used": answer.get("mode_used"), "abstained": bool(answer.get("abstained")),
-                            "fallback_reason": answer.get("fallback_reason"), "language": language,
+        record["answer"] = {"text": shown, "as_of": answer.get("as_of"), "mode_used": answer.get("mode_used"),
+                            "abstained": bool(answer.get("abstained")), "fallback_reason": answer.get("fallback_reason"), "language": language,
                             "sources": [c.get("id") for c in answer.get("citations", [])],
                             "referral": bool(answer.get("referral")),
                             "answerability": {k: v for k, v in (answer.get("answerability") or {}).items()
@@ -197,6 +230,8 @@ class Scorer:
                             # the language the answer is written in (plain answers: the question's, unless quoted)
                             "text_language": detect_language(am.strip_markers(text), fallback=language),
                             "how": [s.get("how") for s in answer.get("sentences") or []]}
+        if any(k in q for k in ("stale", "newer")) or q.get("kind") in ("now", "past"):
+            record["dating"] = self.dating(q, shown, answer)
         if answer.get("abstained") or not text.strip():
             record["judged"] = {}
             return record
@@ -280,8 +315,11 @@ async def run(config: RunConfig, service, judges: dict, out: Path, fresh: bool =
         rows = rows[: config.limit]
     done = prepare_out(out, config, questions_hash(rows), fresh)
     backend = OverHttp(config.api, api_key) if config.api else InProcess(service, config)
+    from rag.search.recency import date_key
+
     scorer = Scorer(judges, service.encoder, CorpusLexicon.from_texts(c.text for c in service.index.chunks),
-                    {d.file: d.id for d in service.index.documents.values() if d.file})
+                    {d.file: d.id for d in service.index.documents.values() if d.file},
+                    {d.id: date_key(d) for d in service.index.documents.values() if date_key(d)})
     todo = [q for q in rows if q["id"] not in done]
     if todo:  # load the model and fill caches before anything is timed
         await backend.search(todo[0]["question"], config.search_top_k)

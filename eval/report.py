@@ -42,6 +42,7 @@ def summarise(records: list[dict], judge_names: list[str]) -> dict:
     out["abstention"] = am.abstention_scores([(r["answerable"], r["answer"]["abstained"]) for r in records])
     out["leads_with_answer"] = am.leads_with_answer(records)
     out["referrals"] = am.referral_share(records)
+    out["dating"] = am.dating_summary(records)
     readability = [r["readability"] for r in records if r.get("readability") is not None]
     out["readability_flesch_douma"] = {"n": len(readability), "mean": am.mean(readability),
                                        "plain_language_share": am.mean(1.0 if x >= 60 else 0.0 for x in readability)}
@@ -126,6 +127,20 @@ def markdown(report: dict) -> str:
               f"Leads with the answer: the first sentence holds a key fact of the reference in {lead['first_holds']} of "
               f"{lead['answered']} answered answerable questions (share {_f(lead['share_answered'])}; "
               f"{_f(lead['share_answerable'])} of all {lead['answerable']} answerable).", ""]
+    d = o.get("dating") or {}
+    if d.get("questions"):
+        now, past = d["now"], d["past"]
+        lines += ["## Dates (questions with stale / newer statements)", "",
+                  f"Now-questions: {now['answered']} of {now['of']} answered; a statement of the newest time cited "
+                  f"{_f(now['newest_cited'])}, leading {_f(now['newest_leads'])}; the gold passage itself cited "
+                  f"{_f(now['gold_cited'])}, leading {_f(now['gold_leads'])}; a stale statement shown "
+                  f"{_f(now['stale_shown'])}, presented as current (no \"earlier\" label) {_f(now['stale_current'])}, "
+                  f"of those without the horizon notice {_f(now['stale_current_lenient'])}; notice in {_f(now['notice'])}.",
+                  f"Past-time questions: {past['answered']} of {past['of']} answered; answered from their time "
+                  f"{_f(past['from_time'])} (the gold passage leading {_f(past['gold_leads'])}); a newer statement "
+                  f"shown unlabelled {_f(past['newer_current'])}.",
+                  f"Answers whose every cited source is dated in the text: {_f(d['dated'])}; as_of right: "
+                  f"{_f(d['as_of_ok'])} (of {d['answered']} answered).", ""]
     r = o["readability_flesch_douma"]
     lines += ["## Readability (Dutch answers, Flesch-Douma; ≥ 60 reads as plain language)", "",
               f"mean {_f(r['mean'], 1)} over {r['n']} answers; share ≥ 60: {_f(r['plain_language_share'])}.", ""]
@@ -204,6 +219,9 @@ COMPARED = [(("retrieval", k), True) for k in RETRIEVAL_KEYS] + [
     (("leads_with_answer", "share_answerable"), True), (("referrals", "share"), True),
     (("abstention", "f1"), True), (("abstention", "false_abstentions"), False),
     (("unsupported_facts", "total"), False), (("readability_flesch_douma", "mean"), True),
+    (("dating", "now", "newest_cited"), True), (("dating", "now", "gold_cited"), True),
+    (("dating", "now", "stale_current"), False),
+    (("dating", "past", "from_time"), True), (("dating", "dated"), True), (("dating", "as_of_ok"), True),
 ]
 JUDGED = [("faithfulness", True), ("citation_recall", True), ("citation_precision", True)]
 

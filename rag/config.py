@@ -90,6 +90,9 @@ class Settings(ModelSettings):
     # it is taken for the small model's over-refusal and the answer falls back to extractive.
     refusal_threshold: float = 0.50
     max_concurrency: int = 2  # embedding calls running at once, off the event loop
+    # An answer to a question about the present whose newest source is older than this many years says so
+    # and names where current information is kept (rag/answer/timing.py; 0 = never).
+    date_horizon_years: int = Field(3, ge=0, le=100)
     # HTTP API (api/, `vraagbaak serve`).
     host: str = "127.0.0.1"
     port: int = 8000

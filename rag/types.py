@@ -19,6 +19,11 @@ class DocumentMeta:
     author: str | None = None
     url: str | None = None
     file: str | None = None  # source file name in the corpus folder
+    # Where ``date`` comes from (rag/ingest/dates.py): "manifest" (manifest or sidecar), "text" (the
+    # document's date line) or "derived-bound" (only bounds: ``date_bound`` is the earliest it can be);
+    # None when there is no date at all.
+    date_source: str | None = None
+    date_bound: str | None = None  # ISO month: the document is from this month or later ("2025-03")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -114,6 +119,8 @@ class Passage:
                 "title": self.document.title,
                 "date": self.document.date,
                 "reference": self.document.reference,
+                "date_source": self.document.date_source,
+                "date_bound": self.document.date_bound,
             },
             "section": c.section,
             "question_numbers": list(self.citation.question_numbers),
@@ -176,3 +183,5 @@ class Answer:
     referral: Referral | None = None  # set on abstentions: where the asker can get the answer
     # rag/answer/answerable.py's Decision as a dict (answerable, probability, reason, related, features)
     answerability: dict | None = None
+    as_of: str | None = None  # the date of the newest cited source (ISO, possibly partial); None: abstained or undated
+    date_labels: dict = field(default_factory=dict)  # source n → its document's date label as written in ``text``

@@ -18,7 +18,7 @@ MARKER = re.compile(r"\[(\d+)\]")
 # No LLM and the default top_k (5), whatever the developer's environment says (empty = unset).
 DEFAULTS = {"VRAAGBAAK_LLM_BASE_URL": "", "VRAAGBAAK_TOP_K": ""}
 ASK_KEYS = {"answer_id", "question", "answer", "citations", "mode_used", "abstained", "grounded", "unsupported_sentences",
-            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms"}  # as tests/api/test_api_answers.py
+            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms", "as_of"}  # as tests/api/test_api_answers.py
 
 
 def dev_question(qid: str, answerable: bool) -> str:
@@ -85,8 +85,10 @@ def test_answer_with_numbered_sources(ask):
     assert [int(MARKER.match(line).group(1)) for line in sources if not line.startswith(" ")] == cited
     assert all(line.startswith(("[", "    ")) for line in sources)  # a long citation wraps, indented
     assert "Kamerstuk 32 824, nr. 47 (december 2013)" in " ".join(" ".join(sources).split())
-    assert proc.stdout.splitlines()[-1].startswith("(extractive answer, ")
+    assert proc.stdout.splitlines()[-1].startswith("(extractive answer, newest source 2013-12, ")
     assert "Related passages" not in proc.stdout and "Where to ask" not in proc.stdout
+    # The answer says when its source spoke, in the question's language (rag/answer/dating.py).
+    assert "Brief van december 2013: " in " ".join(answer.split())
 
 
 def test_abstention_gives_notice_referral_and_related_passages(ask):

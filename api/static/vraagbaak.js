@@ -137,6 +137,14 @@
     return String(iso);
   }
 
+  /* A document's date; one known only as a lower bound (rag/ingest/dates.py) as "March 2025 or later". */
+  function formatDocDate(doc) {
+    if (doc && doc.date_source === "derived-bound" && doc.date_bound) {
+      return t("date-or-later", { date: formatDate(doc.date_bound) });
+    }
+    return formatDate(doc && doc.date);
+  }
+
   function isKamerstuk(reference) { return /^kamerstuk/i.test(reference || ""); }
 
   function safeUrl(url) { return /^https?:\/\//i.test(url || "") ? url : null; }
@@ -158,7 +166,7 @@
 
   function citationMeta(c) {
     var doc = c.document || {};
-    return joined([doc.date && formatDate(doc.date), doc.reference && dutch(doc.reference), whereInDocument(c)]);
+    return joined([(doc.date || doc.date_bound) && formatDocDate(doc), doc.reference && dutch(doc.reference), whereInDocument(c)]);
   }
 
   /* "question 12" in the page's language, else the section heading (the document's Dutch), else null. */
@@ -198,7 +206,7 @@
     clear(list);
     (documents || []).forEach(function (doc) {
       // A Dutch entry; only its date is written in the page's language.
-      var date = doc.date ? el("span", { lang: state.lang, dir: direction(state.lang), text: formatDate(doc.date) }) : null;
+      var date = doc.date || doc.date_bound ? el("span", { lang: state.lang, dir: direction(state.lang), text: formatDocDate(doc) }) : null;
       var url = safeUrl(doc.url);
       var title = url ? el("a", { href: url, rel: "noopener", text: doc.title }) : el("span", { text: doc.title });
       list.appendChild(el("li", { lang: "nl" }, [title, el("span", { className: "doc-line" }, joined([doc.doc_type, date, doc.reference]))]));
@@ -432,12 +440,32 @@
     clear(container);
     var re = /\[(\d+)\]/g, last = 0, m;
     while ((m = re.exec(text)) !== null) {
-      container.appendChild(document.createTextNode(text.slice(last, m.index)));
+      appendDated(container, text.slice(last, m.index));
       var n = +m[1];
       container.appendChild(n >= 1 && n <= state.citations.length ? citationLink(n) : document.createTextNode(m[0]));
       last = m.index + m[0].length;
     }
-    container.appendChild(document.createTextNode(text.slice(last)));
+    appendDated(container, text.slice(last));
+  }
+
+  /* Text with the answer's date labels ("Brief van 21 november 2024", "Eerder, brief van december 2013": the
+     citations' date_label, in the question's language) set apart, in their own language and direction. */
+  function appendDated(container, text) {
+    var labels = [];
+    state.citations.forEach(function (c) {
+      if (c && c.date_label && labels.indexOf(c.date_label) < 0) labels.push(c.date_label);
+    });
+    if (!labels.length || !text) { container.appendChild(document.createTextNode(text)); return; }
+    labels.sort(function (a, b) { return b.length - a.length; });
+    var lang = (state.answer && state.answer.language) || state.lang;
+    var re = new RegExp(labels.map(function (l) { return l.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }).join("|"), "g");
+    var at = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > at) container.appendChild(document.createTextNode(text.slice(at, m.index)));
+      container.appendChild(el("span", { className: "date-label", lang: lang, dir: direction(lang), text: m[0] }));
+      at = m.index + m[0].length;
+    }
+    if (at < text.length) container.appendChild(document.createTextNode(text.slice(at)));
   }
 
   /* Plain answers: the exact source sentences behind the rewritten ones, each once, with its [n]. */
@@ -534,6 +562,7 @@
       note = done.mode_used === "generative" ? t("note-generative") : done.mode_used === "plain" ? t("note-plain")
         : t("note-extractive") + (state.lang !== "nl" ? " " + t("note-extractive-en") : "");
     }
+    if (done && !abstained && done.as_of) note += (note ? " " : "") + t("as-of", { date: formatDate(done.as_of) });
     $("answer-note").textContent = note;
     renderQuotes(done && !abstained && done.mode_used === "plain" ? done.sentences || [] : []);
 
@@ -657,7 +686,7 @@
 
     var meta = $("passage-meta");
     clear(meta);
-    metaRow(meta, t("meta-date"), formatDate(doc.date));
+    metaRow(meta, t("meta-date"), formatDocDate(doc));
     if (doc.reference) metaRow(meta, isKamerstuk(doc.reference) ? t("meta-kamerstuk") : t("meta-reference"), dutch(doc.reference));
     metaRow(meta, t("meta-type"), doc.doc_type && dutch(doc.doc_type));
     metaRow(meta, t("meta-author"), doc.author && dutch(doc.author));

@@ -46,6 +46,8 @@ class Context:
     decision: answerable.Decision | None = None
     previous: frozenset = frozenset()  # normalised sentences of the previous answer (not to repeat)
     dependent: bool = False  # a follow-up (rag/answer/followup.py): the conversation is used; else it is not
+    time: object | None = None  # the question's time (rag/search/recency.py TimeFrame; rag/answer/timing.py)
+    taken: tuple = ()  # 1-based numbers of the passages of that time taken in (rag/answer/newest.py)
 
 
 _LEXICONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

@@ -38,7 +38,7 @@ import time
 import weakref
 from typing import AsyncIterator, Callable
 
-from rag.answer import abstain, answerable, extractive, followup, generate, referral, rewrite
+from rag.answer import abstain, answerable, extractive, followup, generate, referral, rewrite, timing
 from rag.answer.context import CANDIDATE_PASSAGES, AnswerEvent, Context, lexicon
 from rag.answer.language import prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError
@@ -64,6 +64,12 @@ def cited_numbers(answer: Answer) -> list[int]:
             if n not in out:
                 out.append(n)
     return out
+
+
+async def _plain_stream(engine, ctx: Context) -> AsyncIterator[AnswerEvent]:
+    """rewrite.plain_events as AnswerEvents."""
+    async for kind, value in rewrite.plain_events(engine, ctx):
+        yield AnswerEvent("delta", text=value) if kind == "delta" else AnswerEvent("done", answer=value)
 
 
 class AnswerEngine:
@@ -154,10 +160,13 @@ class AnswerEngine:
         # A follow-up is judged with the question it follows (as it was retrieved).
         evidence = answerable.features(query, qv, passages[:CANDIDATE_PASSAGES], cands, self.vocabulary)
         decision = self.answerability.decide(evidence, passages, floor=self.settings.abstain_threshold)
-        return Context(question=question, language=resolved.language, passages=passages,
-                       query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
-                       decision=decision, dependent=resolved.dependent,
-                       previous=frozenset(extractive.previous_sentences(history if resolved.dependent else None)))
+        ctx = Context(question=question, language=resolved.language, passages=passages,
+                      query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
+                      decision=decision, dependent=resolved.dependent,
+                      previous=frozenset(extractive.previous_sentences(timing.undated(history) if resolved.dependent else None)))
+        if not self._should_abstain(ctx):  # statements of the question's time (after the decision: it keeps its evidence)
+            ctx = await self._run(timing.refresh, self, ctx, query)
+        return ctx
 
     def _answer(self, ctx: Context, text: str, mode: str, **fields) -> Answer:
         return Answer(question=ctx.question, text=text, passages=ctx.passages, mode_used=mode,
@@ -178,8 +187,9 @@ class AnswerEngine:
 
     async def _extractive(self, ctx: Context, **fields) -> Answer:
         n = min(extractive.CONFIG.max_passages, len(ctx.passages))
-        picked = extractive.compose(ctx.question, ctx.query_vector, [c for c in ctx.candidates if c.source <= n], n,
-                                    self.vocabulary, previous=ctx.previous)
+        cands = timing.pool(ctx, n)  # the top passages and any of the question's time taken in (timing.refresh)
+        picked = extractive.compose(ctx.question, ctx.query_vector, cands, n, self.vocabulary, previous=ctx.previous)
+        picked = timing.arrange(picked, cands, ctx)  # the newest statement in, and leading
         if not picked:
             return self._abstention(ctx, "extractive", **fields)
         text = extractive.render_answer(picked)
@@ -203,6 +213,10 @@ class AnswerEngine:
         return await self._respond(ctx, mode, resolved, history)
 
     async def _respond(self, ctx: Context, mode: str, resolved: str, history: list[dict] | None) -> Answer:
+        """The answer in the resolved mode, dated (rag/answer/timing.py: every mode passes through it)."""
+        return timing.finish(self, ctx, await self._respond_undated(ctx, mode, resolved, history))
+
+    async def _respond_undated(self, ctx: Context, mode: str, resolved: str, history: list[dict] | None) -> Answer:
         if self._should_abstain(ctx):
             return self._abstention(ctx, resolved)
         if resolved == "extractive":
@@ -235,10 +249,10 @@ class AnswerEngine:
                 yield AnswerEvent("done", answer=answer)
                 return
             if resolved == "plain":
-                async for kind, value in rewrite.plain_events(self, ctx):
-                    yield AnswerEvent("delta", text=value) if kind == "delta" else AnswerEvent("done", answer=value)
-                return
-            async for event in generate.generate_stream(self, ctx, resolved, history):
+                events = _plain_stream(self, ctx)
+            else:
+                events = generate.generate_stream(self, ctx, resolved, history)
+            async for event in timing.dated_events(self, ctx, events):  # dated as they go
                 yield event
         except Exception as exc:  # noqa: BLE001 — a stream cannot turn into an HTTP error any more
             log.exception("answer stream failed")

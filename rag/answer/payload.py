@@ -13,10 +13,13 @@ def passage_dict(passage: Any) -> dict:
     return passage.to_dict() if hasattr(passage, "to_dict") else dict(passage)
 
 
-def citations(passages, related: bool = False) -> list[dict]:
+def citations(passages, related: bool = False, date_labels: dict | None = None) -> list[dict]:
     """Numbered sources: item n is the passage the answer's [n] markers point to. ``related``: the
-    answer abstained, so these are the closest passages, shown as related and not as the answer."""
-    return [{"n": n, **passage_dict(p), "related": related} for n, p in enumerate(passages or (), start=1)]
+    answer abstained, so these are the closest passages, shown as related and not as the answer.
+    ``date_labels``: source n → the date label its document has in the answer's text (rag/answer/dating.py)."""
+    labels = date_labels or {}
+    return [{"n": n, **passage_dict(p), "related": related, "date_label": labels.get(n)}
+            for n, p in enumerate(passages or (), start=1)]
 
 
 def ask_payload(answer) -> dict:
@@ -25,7 +28,9 @@ def ask_payload(answer) -> dict:
         "answer_id": uuid.uuid4().hex,
         "question": answer.question,
         "answer": answer.text,
-        "citations": citations(answer.passages, related=bool(answer.abstained)),
+        "as_of": getattr(answer, "as_of", None),
+        "citations": citations(answer.passages, related=bool(answer.abstained),
+                               date_labels=getattr(answer, "date_labels", None)),
         "mode_used": answer.mode_used,
         "abstained": bool(answer.abstained),
         "grounded": bool(answer.grounded),

@@ -86,7 +86,8 @@ def format_answer(payload: dict, width: int | None = None) -> str:
     where to ask, and the closest passages under a heading that says they are not the answer."""
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 100)
     wrap = textwrap.TextWrapper(width=width, break_on_hyphens=False, break_long_words=False)
-    out = [wrap.fill(payload["answer"]), ""]
+    # Paragraphs kept: an answer about the present from old sources ends with the horizon notice.
+    out = ["\n\n".join(wrap.fill(part) for part in payload["answer"].split("\n\n")), ""]
     citations = {c["n"]: c for c in payload["citations"]}
     if payload["abstained"]:
         channels = (payload.get("referral") or {}).get("channels") or []
@@ -112,6 +113,8 @@ def format_answer(payload: dict, width: int | None = None) -> str:
     if numbers:
         out.append("")
     what = "no answer in the documents" if payload["abstained"] else f"{payload['mode_used']} answer"
+    if payload.get("as_of") and not payload["abstained"]:
+        what += f", newest source {payload['as_of']}"
     out.append(f"({what}, {payload['took_ms']:.0f} ms)")
     return "\n".join(out) + "\n"
 

@@ -14,6 +14,7 @@ from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
 from rag.ingest.corpus import SkippedFile, scan_corpus
 from rag.ingest import instructions
+from rag.ingest.dates import DATING_VERSION
 from rag.ingest.hyphenation import load_wordlist, wordlist_id
 from rag.ingest.instructions import RULES_VERSION, FlaggedDocument
 from rag.search.stores import Store, open_store
@@ -84,6 +85,7 @@ def expected_manifest(settings: Settings, encoder_hash: str) -> dict:
         "vector_recipe": f"{VECTOR_RECIPE}/{max(1, settings.embedding_batch_size)}",
         "chunker_version": CHUNKER_VERSION,
         "parser_version": PARSER_VERSION,
+        "dating_version": DATING_VERSION,  # derived document dates (rag/ingest/dates.py) are index metadata
     }
 
 

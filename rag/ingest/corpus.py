@@ -2,7 +2,8 @@
 
 Metadata comes from ``manifest.json`` in the corpus folder. A ``.txt`` dropped into the folder
 without a manifest entry is ingested too: its metadata come from an optional sidecar
-``<name>.json`` (same fields as a manifest entry), else from the file name and first line.
+``<name>.json`` (same fields as a manifest entry), else from the file name and first line. A date the
+metadata do not give is derived from the text (rag/ingest/dates.py: a date line, or bounds).
 
 Each document's encoding is detected (rag/ingest/normalize.py). A document that cannot be read, is
 not text, or is empty is skipped with a per-file reason (``SkippedFile``); the rest is loaded.
@@ -17,6 +18,7 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from rag.ingest.dates import dated
 from rag.ingest.normalize import NotText, ascii_slug, decode_bytes, normalize_text
 from rag.types import Document, DocumentMeta
 
@@ -156,7 +158,8 @@ def scan_corpus(corpus_dir: Path) -> Corpus:
             # metrics report skipped files already (a warning repeated it on stderr at each `vraagbaak search`)
             log.info(f"skipped {path}: {skipped[-1].reason}; the other documents are indexed")
             continue
-        meta = manifest.get(path.name) or _fallback_meta(path, text)
+        # A date the metadata lack is read from the text (rag/ingest/dates.py); a given one wins.
+        meta = dated(manifest.get(path.name) or _fallback_meta(path, text), text)
         docs.append(Document(meta=meta, raw_text=text))
     if not docs:
         raise CorpusError(f"no readable .txt documents in {corpus_dir}: " + "; ".join(map(str, skipped)))

@@ -36,6 +36,8 @@ def make_citation(chunk: Chunk, meta: DocumentMeta, extra_questions: tuple[int, 
     numbers = tuple(sorted(set(chunk.question_numbers) | set(extra_questions)))
     source = meta.reference or meta.title
     when = human_date(meta.date)
+    if meta.date_source == "derived-bound" and meta.date_bound:  # rag/ingest/dates.py: only "not before" is known
+        when = f"{human_date(meta.date_bound)} of later"
     label = source + (f" ({when})" if when else "")
     if meta.reference:
         label = f"{meta.title}, {label}"

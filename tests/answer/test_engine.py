@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from eval.metrics import contains, normalise
+from rag.answer.dating import strip_annotations
 from rag.answer.engine import AnswerEngine, cited_numbers
 from rag.config import PROJECT_ROOT
 from rag.answer.llm import LLMClient, LLMError
@@ -53,17 +54,19 @@ def verifier(engine):
 
 
 def assert_valid_cited(answer, verifier):
-    """Every sentence ends in valid [n] markers and passes the verifier against its passages."""
+    """Every sentence ends in valid [n] markers and passes the verifier against its passages (the text as
+    verified: without the date labels rag/answer/dating.py adds afterwards)."""
     assert answer.text.strip() and not answer.abstained
-    spans = split_spans(answer.text)
+    text = strip_annotations(answer.text)
+    spans = split_spans(text)
     assert spans
     for span in spans:
         bare, cited = parse_markers(span.text)
         assert cited, f"sentence without citation: {span.text!r}"
         assert all(1 <= n <= len(answer.passages) for n in cited), span.text
-    check = verifier.verify(answer.text, answer.passages, language=answer.language, question=answer.question)
+    check = verifier.verify(text, answer.passages, language=answer.language, question=answer.question)
     assert check.grounded and not check.unsupported and not check.invalid_citations, check.checks
-    assert all(c.supported for c in answer.sentences if c.text in answer.text)
+    assert all(c.supported for c in answer.sentences if c.text in text)
 
 
 # --------------------------------------------------------------------------- extractive
@@ -76,7 +79,7 @@ def test_extractive_answer_quotes_and_cites_the_gold_passage(engine, verifier, q
     assert answer.mode_used == "extractive" and answer.fallback_reason == "llm_not_configured"
     assert answer.grounded and not answer.unsupported_sentences
     assert_valid_cited(answer, verifier)
-    for span in split_spans(answer.text):  # quoted verbatim from the passage it cites
+    for span in split_spans(strip_annotations(answer.text)):  # quoted verbatim from the passage it cites
         bare, cited = parse_markers(span.text)
         assert any(normalise(bare) in normalise(answer.passages[n - 1].chunk.text) for n in cited)
     cited = [answer.passages[n - 1] for n in cited_numbers(answer)]

@@ -17,7 +17,7 @@ QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
 OFF_TOPIC = "Wat is de hoofdstad van Australië?"
 MARKER = re.compile(r"\[(\d+)\]")
 ASK_KEYS = {"answer_id", "question", "answer", "citations", "mode_used", "abstained", "grounded", "unsupported_sentences",
-            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms"}
+            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms", "as_of"}
 
 
 def check_cited(answer: str, citations: list[dict]) -> set[int]:
@@ -74,6 +74,33 @@ def test_ask_gives_an_extractive_answer_with_numbered_citations(api):
     check_cited(body["answer"], body["citations"])
     for s in body["sentences"]:
         assert set(s) == {"text", "citations", "supported", "score", "reasons", "how", "source"}
+
+
+YOUTH = "Wat doet de regering tegen jeugdwerkloosheid onder jongeren met een migratieachtergrond?"
+
+
+def test_answers_say_when_their_sources_spoke(api):
+    """/v1/ask: as_of and each cited document's date_label, as the text writes it (the 2025 answers first, the
+    2013 letter as earlier); the OpenAPI document states as_of. The chat completion: the same labels with the
+    chat's own numbering (only the cited passages, renumbered) and vraagbaak.as_of."""
+    body = api.post("/v1/ask", json={"question": YOUTH, "mode": "extractive"}).json()
+    assert body["as_of"] == "2025" and body["answer"].startswith("Antwoorden op Kamervragen van maart 2025 of later: ")
+    labelled = {c["n"]: c["date_label"] for c in body["citations"] if c["date_label"]}
+    assert "Eerder, brief van december 2013" in labelled.values()
+    assert all(f"{label}: " in body["answer"] for label in labelled.values())
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
+    assert set(labelled) == cited  # every cited source has its document's label, no other one
+    assert body["citations"][0]["document"]["date_source"] in ("manifest", "derived-bound")
+    schema = api.get("/openapi.json").json()["components"]["schemas"]
+    assert "as_of" in schema["AskResponse"]["properties"] and "date_label" in schema["CitationOut"]["properties"]
+
+    chat = api.post("/v1/chat/completions", json={"model": "vraagbaak-extractive",
+                                                  "messages": [{"role": "user", "content": YOUTH}]}).json()
+    content = chat["choices"][0]["message"]["content"]
+    assert chat["vraagbaak"]["as_of"] == "2025" and content.startswith("Antwoorden op Kamervragen van maart 2025 of later: ")
+    for c in chat["citations"]:  # renumbered 1, 2, …: each label sits before the sentence citing that number
+        assert c["date_label"] and re.search(re.escape(c["date_label"]) + r": [^\[]*\[" + str(c["n"]) + r"\]", content) or \
+            c["date_label"] in {x["date_label"] for x in chat["citations"] if x["n"] < c["n"]}
 
 
 def test_ask_modes_without_an_llm(api):

@@ -240,6 +240,41 @@ def test_ask_and_see_the_streamed_answer_with_numbered_citations(laptop, http):
     laptop.shot("laptop-answer-top", clip={"x": 0, "y": 0, "width": LAPTOP["width"], "height": 1280})
 
 
+YOUTH_NL = "Wat doet de regering tegen jeugdwerkloosheid onder jongeren met een migratieachtergrond?"
+YOUTH_AR = "ماذا تفعل الحكومة لمكافحة البطالة بين الشباب من أصول مهاجرة؟"
+
+
+def test_the_answer_and_its_sources_say_when_they_were_said(laptop):
+    """Each cited document's date label opens the sentence that first cites it (the newest statement
+    first, the 2013 one as earlier), set apart in the question's language; each source shows its date
+    (a derived one as "maart 2025 of later"); the note names the newest source's date. An Arabic
+    question's labels are Arabic, right to left, inside the Dutch quotes."""
+    page = laptop.page
+    page.goto("/")
+    done = ask_in_page(page, YOUTH_NL)
+    labels = [c["date_label"] for c in done["citations"] if c["date_label"]]
+    assert done["as_of"] == "2025" and done["answer"].startswith("Antwoorden op Kamervragen van maart 2025 of later: ")
+    assert "Eerder, brief van december 2013" in labels
+    shown = page.locator("#answer .date-label")
+    assert [shown.nth(i).inner_text() for i in range(shown.count())] == [
+        "Antwoorden op Kamervragen van maart 2025 of later", "Eerder, brief van december 2013"]
+    assert shown.first.get_attribute("lang") == "nl" and shown.first.get_attribute("dir") == "ltr"
+    sources = squash(page.inner_text("#sources"))
+    assert "maart 2025 of later" in sources and "december 2013" in sources
+    assert page.inner_text("#answer-note").endswith("Nieuwste bron: 2025.")
+    laptop.shot("laptop-answer-dated", full_page=True)
+
+    done = ask_in_page(page, YOUTH_AR)
+    assert done["language"] == "ar" and not done["abstained"]
+    shown = page.locator("#answer .date-label")
+    assert shown.count() >= 2 and all(ARABIC.search(shown.nth(i).inner_text()) for i in range(shown.count()))
+    assert {shown.nth(i).get_attribute("dir") for i in range(shown.count())} == {"rtl"}
+    assert {shown.nth(i).get_attribute("lang") for i in range(shown.count())} == {"ar"}
+    assert page.get_attribute("#answer", "lang") == "nl"  # the quotes stay Dutch, left to right
+    assert "سابقاً، رسالة بتاريخ ديسمبر 2013" in [shown.nth(i).inner_text() for i in range(shown.count())]
+    laptop.shot("laptop-answer-dated-ar", full_page=True)
+
+
 DIACRITICS_QUESTION = "Wat doet het kabinet tegen buitenlandse financiering en beïnvloeding van moskeeën?"
 
 # Counts the reads the page's fetch reader gets, and their sizes, without touching the page's code.

@@ -118,3 +118,79 @@ def test_leads_with_answer_counts_first_sentences_holding_a_key_fact():
     s = leads_with_answer(records)
     assert (s["answerable"], s["answered"], s["first_holds"]) == (4, 2, 1)
     assert s["share_answered"] == 0.5 and s["share_answerable"] == 0.25
+
+
+# ------------------------------------------------------------------------------------ dates (issue 24)
+
+def test_a_sentence_shows_a_statement_when_it_holds_it_or_shares_a_clause_with_it():
+    quote = "Zoals aangekondigd in de Agenda Integratie worden de inburgeringseisen verder aangescherpt"
+    assert am.shows("Zoals aangekondigd in de Agenda Integratie worden de inburgeringseisen verder aangescherpt "
+                    "door de inburgeringsplicht uit te breiden.", quote)
+    assert am.shows("de inburgeringseisen verder aangescherpt", quote)  # a quote longer than the sentence
+    assert am.shows("Nu: de inburgeringseisen worden verder aangescherpt", quote) is False  # reworded
+    assert am.shows("De Actieagenda kent twee pijlers.", quote) is False
+
+
+_Q = {"gold": [{"doc": "004.txt", "quote": "De Actieagenda kent twee pijlers"}],
+      "stale": [{"doc": "003.txt", "quote": "Het kabinet zet bij het integratiebeleid in op drie thema's"}],
+      "kind": "now"}
+_FILES = {"004.txt": "answers", "003.txt": "letter"}
+_KEYS = {"answers": "2025-07-31", "letter": "2013-12-16"}
+_SOURCES = {1: {"doc": "letter", "date": "2013-12", "key": "2013-12-16",
+                "text": "Het kabinet zet bij het integratiebeleid in op drie thema's: 1 Meedoen …"},
+            2: {"doc": "answers", "date": "2025", "key": "2025-07-31", "text": "De Actieagenda kent twee pijlers, één …"},
+            3: {"doc": "answers", "date": "2025", "key": "2025-07-31", "text": "Iets anders uit 2025."}}
+
+
+def _score(sentences, labels, as_of="2025", q=_Q, notice=False):
+    return am.dating_scores(q, sentences, _SOURCES, labels, as_of, notice, _FILES, _KEYS)
+
+
+def test_dating_scores_newest_first_and_the_older_one_labelled_earlier():
+    sentences = [{"text": "De Actieagenda kent twee pijlers, één gericht op nieuwkomers.", "source": None, "cites": [2]},
+                 {"text": "Het kabinet zet bij het integratiebeleid in op drie thema's:", "source": None, "cites": [1]}]
+    got = _score(sentences, {2: {"role": None}, 1: {"role": "earlier"}})
+    assert got["newest_cited"] and got["newest_leads"] and got["gold_cited"] and got["gold_leads"]
+    assert got["stale_shown"] and not got["stale_current"]
+    assert got["dated"] and got["as_of_ok"]
+
+
+def test_dating_scores_a_stale_statement_presented_as_current():
+    sentences = [{"text": "Het kabinet zet bij het integratiebeleid in op drie thema's:", "source": None, "cites": [1]},
+                 {"text": "Iets anders uit 2025.", "source": None, "cites": [3]}]
+    got = _score(sentences, {1: {"role": None}}, as_of="2013-12")
+    assert got["stale_current"] and got["newest_cited"] and not got["newest_leads"]
+    assert not got["gold_cited"]  # a 2025 passage, but not the gold one
+    assert not got["dated"]  # source [3] has no label
+    assert not got["as_of_ok"]  # the newest cited source is from 2025
+    # a plain rewrite shows the stale statement through its verbatim source sentence
+    rewritten = [{"text": "The government works on three themes.", "source": sentences[0]["text"], "cites": [1]}]
+    assert _score(rewritten, {})["stale_current"]
+
+
+def test_dating_scores_past_questions_are_answered_from_their_time():
+    q = {"gold": [{"doc": "003.txt", "quote": "drie thema's"}], "newer": [{"doc": "004.txt", "quote": "twee pijlers"}],
+         "kind": "past"}
+    from_then = [{"text": "Het kabinet zet bij het integratiebeleid in op drie thema's:", "source": None, "cites": [1]}]
+    assert _score(from_then, {1: {"role": None}}, "2013-12", q)["from_time"]
+    from_now = [{"text": "De Actieagenda kent twee pijlers.", "source": None, "cites": [2]}] + from_then
+    got = _score(from_now, {2: {"role": None}, 1: {"role": None}}, q=q)
+    assert not got["from_time"] and got["newer_current"]
+    assert not _score(from_now, {2: {"role": "later"}, 1: {"role": None}}, q=q)["newer_current"]
+
+
+def test_dating_summary_counts_answered_questions_by_kind():
+    rows = [{"kind": "now", "answer": {"abstained": False}, "dating": {"newest_cited": True, "newest_leads": True,
+             "gold_cited": False, "gold_leads": False, "stale_shown": True, "stale_current": True, "notice": True}},
+            {"kind": "now", "answer": {"abstained": False}, "dating": {"newest_cited": False, "newest_leads": False,
+             "gold_cited": False, "gold_leads": False, "stale_shown": False, "stale_current": False, "notice": False}},
+            {"kind": "now", "answer": {"abstained": True}, "dating": {}},
+            {"kind": "past", "answer": {"abstained": False}, "dating": {"from_time": True, "gold_leads": True,
+                                                                       "newer_current": False}}]
+    for r in rows:
+        r["dating"].update(dated=True, as_of_ok=r["kind"] == "now")
+    got = am.dating_summary(rows)
+    assert got["now"]["answered"] == 2 and got["now"]["of"] == 3
+    assert got["now"]["newest_cited"] == 0.5 and got["now"]["stale_current"] == 0.5
+    assert got["now"]["stale_current_lenient"] == 0.0  # the stale answer carries the horizon notice
+    assert got["past"]["from_time"] == 1.0 and got["as_of_ok"] == pytest.approx(2 / 3, abs=1e-4) and got["dated"] == 1.0

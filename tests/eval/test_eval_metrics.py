@@ -61,19 +61,41 @@ def test_edge_cases():
 
 
 def test_question_sets_are_well_formed_and_their_gold_quotes_are_in_the_corpus():
-    """dev, probe and train: the dev set's fields, answerable ⇔ gold quotes, every quote in its document."""
+    """dev, probe, train and the dated sets: the dev set's fields, answerable ⇔ gold quotes, every quote
+    (gold, and the dated sets' stale and newer ones) in its document."""
     import json
 
     from eval.metrics import contains
     from rag.config import PROJECT_ROOT
 
     corpus = PROJECT_ROOT / "data" / "corpus"
-    for name in ("dev.jsonl", "probe.jsonl", "train.jsonl"):
+    for name in ("dev.jsonl", "probe.jsonl", "train.jsonl", "now_probe.jsonl", "now_dev.jsonl"):
         rows = [json.loads(line) for line in (PROJECT_ROOT / "data" / "eval" / name).open(encoding="utf-8")]
         assert len({r["id"] for r in rows}) == len(rows), name
         for r in rows:
             assert {"id", "lang", "question", "answerable", "gold", "reference_answer", "kind"} <= set(r), r["id"]
             assert bool(r["gold"]) == r["answerable"], r["id"]
-            for g in r["gold"]:
+            for g in r["gold"] + r.get("stale", []) + r.get("newer", []):
                 text = (corpus / g["doc"]).read_text(encoding="utf-8")
                 assert contains(text, g["quote"]), (name, r["id"], g["quote"][:60])
+
+
+def test_the_dated_question_sets_say_which_statement_is_newer(documents):
+    """now_probe and now_dev (issue 24): a "now" question has stale quotes and its gold is newer than every
+    one of them; a "past" question has its gold from before its newer quotes. By the documents' dates."""
+    import json
+
+    from rag.config import PROJECT_ROOT
+    from rag.search.recency import date_key
+
+    keys = {d.meta.file: date_key(d.meta) for d in documents.values()}
+    for name in ("now_probe.jsonl", "now_dev.jsonl"):
+        rows = [json.loads(line) for line in (PROJECT_ROOT / "data" / "eval" / name).open(encoding="utf-8")]
+        assert {r["kind"] for r in rows} == {"now", "past"}, name
+        for r in rows:
+            assert r["lang"] in ("nl", "en", "tr", "ar", "pl", "uk") and isinstance(r["time_word"], bool), r["id"]
+            newest_gold = max(keys[g["doc"]] for g in r["gold"])
+            if r["kind"] == "now":
+                assert r["stale"] and all(keys[g["doc"]] < newest_gold for g in r["stale"]), (name, r["id"])
+            else:
+                assert all(keys[g["doc"]] > min(keys[x["doc"]] for x in r["gold"]) for g in r["newer"]), (name, r["id"])
