@@ -2,6 +2,9 @@
 
     python scripts/eval_followups.py [data/eval/followups.jsonl ...] [--errors]
 
+(the three labelled sets by default; all three train the model, data/followup_model.json, so a figure on
+them is in sample: scripts/train_followups.py prints the cross-validated ones)
+
 Each row: history (OpenAI-style messages), question, dependent (true/false), lang. Prints, per file,
 the confusion counts, precision, recall and F1 of "dependent", accuracy per language, and with
 ``--errors`` every wrongly judged row with the signs that decided it.
@@ -47,7 +50,8 @@ def score(path: Path, errors: bool) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", type=Path,
-                        default=[ROOT / "data/eval/followups_dev.jsonl", ROOT / "data/eval/followups.jsonl"])
+                        default=[ROOT / "data/eval" / name for name in
+                                 ("followups_dev.jsonl", "followups.jsonl", "followups2.jsonl")])
     parser.add_argument("--errors", action="store_true", help="list the wrongly judged rows")
     args = parser.parse_args(argv)
     for path in args.files:
