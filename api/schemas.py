@@ -70,6 +70,7 @@ class DocumentRef(BaseModel):
     title: str
     date: str | None = None
     reference: str | None = None
+    url: str | None = Field(None, description="The document's official page, when known")
 
 
 class FootnoteOut(BaseModel):
@@ -91,8 +92,14 @@ class PassageOut(BaseModel):
     char_start: int
     char_end: int
     footnotes: list[FootnoteOut] = []
+    page: int | None = Field(None, description="PDF documents: the page the passage starts on (1-based, as a PDF "
+                             "viewer counts); null for other formats")
+    page_end: int | None = Field(None, description="PDF documents: the page the passage ends on")
+    url: str | None = Field(None, description="Link to the passage's document (a PDF's at the passage's page), "
+                            "when known")
     duplicates: list[str] = Field([], description="Ids of passages with the same text, collapsed into this one")
-    citation: str = Field(description="Human-readable citation: document, reference, date, question or section")
+    citation: str = Field(description="Human-readable citation: document, reference, date, question or section, "
+                          "page (PDF)")
 
 
 # ---------------------------------------------------------------- search
@@ -224,6 +231,8 @@ class DocumentSummary(BaseModel):
     reference: str | None = None
     author: str | None = None
     url: str | None = None
+    derived: dict[str, str] = Field({}, description="Fields read from the document itself (no manifest or sidecar "
+                                    "value), each with where: {\"title\": \"PDF info Title\"}")
     passage_count: int
 
 
@@ -239,6 +248,8 @@ class PassageBrief(BaseModel):
     question_numbers: list[int] = []
     char_start: int
     char_end: int
+    page: int | None = Field(None, description="PDF documents: the page the passage starts on")
+    page_end: int | None = None
 
 
 class DocumentDetail(DocumentSummary):
@@ -255,6 +266,7 @@ class PassageDetail(BaseModel):
     char_end: int
     footnotes: list[FootnoteOut] = []
     citation: str
+    url: str | None = Field(None, description="Link to the passage's document (a PDF's at the passage's page)")
     document: DocumentSummary
     previous: PassageBrief | None = Field(None, description="The passage before this one in the same document")
     next: PassageBrief | None = Field(None, description="The passage after this one in the same document")

@@ -13,6 +13,7 @@ from embeddings.encoder import Encoder
 from rag.ingest.chunk import CHUNKER_VERSION, chunk_document
 from rag.config import Settings
 from rag.ingest.corpus import SkippedFile, scan_corpus
+from rag.ingest.formats import SUFFIXES
 from rag.ingest.hyphenation import load_wordlist, wordlist_id
 from rag.search.stores import Store, open_store
 from rag.search.stores.faiss_store import INDEX_FORMAT
@@ -34,7 +35,7 @@ class BuildReport:
 def corpus_hash(corpus_dir: Path) -> str:
     h = hashlib.sha256()
     for f in sorted(Path(corpus_dir).iterdir()):
-        if f.suffix in {".txt", ".json"}:
+        if f.suffix.lower() in {".json", *SUFFIXES}:  # documents, sidecars, manifest; *.metadata.xml too
             try:
                 data = f.read_bytes()
             except OSError as exc:  # unreadable: skipped by the load; its state still counts
