@@ -10,7 +10,9 @@ reads it (its paragraphs, headings, Vraag/Antwoord blocks and footnotes), and la
 * ``kst-32824-445.html`` and ``kst-32824-451.html``: a publication page with site navigation, breadcrumbs,
   a sidebar and a footer around the document, its metadata in ``<meta name="DC.…">`` tags;
 * ``kst-32824-445.xml`` and ``kst-32824-451.xml``: the officiële-bekendmakingen schema (``officiele-publicatie``
-  → ``kamerstuk`` → ``stuk``; ``vraag``/``antwoord`` with ``nr``; ``noot`` with ``noot.nr``/``noot.al``).
+  → ``kamerstuk`` → ``stuk``; ``vraag``/``antwoord`` with ``nr``; ``noot`` with ``noot.nr``/``noot.al``);
+* ``kamerbrief-2013-0000024260.html``: a ministry's letter (data/corpus/001) as a news site shows it, without
+  meta tags: its date, subject and reference only in the letter's own head ("Datum 5 maart 2013", "Betreft …").
 
 Only what the corpus and its manifest say goes in: the letter's date (21 November 2024) is in its text; the
 answers (nr. 451) carry no date because their text gives none. The letter's three files are committed in
@@ -303,10 +305,37 @@ def html_page(stuk: Stuk, paras: list[Para]) -> str:
 """
 
 
+LETTER = ("brief-2013-0000024260", "kamerbrief-2013-0000024260",
+          ["Onze referentie 2013-0000024260", "Datum 5 maart 2013",
+           "Betreft Motie Van Dam Sterk m.b.t. Intrekking WOM, transformatie dialoog"])
+
+
+def letter_page(paras: list[Para], head: list[str]) -> str:
+    """A ministry's letter on a news site's page: no meta tags, the letter's head printed above it."""
+    body = [f"<p>{html.escape(line)}</p>" for line in head]
+    for para in paras:
+        tag = "h2" if para.kind == "heading" else "p"
+        body.append(f"<{tag}>{escape(para.text)}</{tag}>")
+    nav = "".join(f'<li><a href="/{i}">{n}</a></li>' for i, n in enumerate(
+        ["Onderwerpen", "Nieuws", "Documenten", "Regering", "Contact", "Zoeken"]))
+    return f"""<!DOCTYPE html>
+<html lang="nl"><head><meta charset="utf-8"><title>Kamerbrief over motie Van Dam/Sterk | Nieuwsbrieven Rijk</title></head>
+<body><div class="header"><ul class="menu">{nav}</ul></div>
+<div class="crumbs"><a href="/">Home</a> › <a href="/documenten">Documenten</a> › Kamerbrief</div>
+<div class="content"><h1>Kamerbrief over motie Van Dam/Sterk m.b.t. intrekking WOM</h1>
+<p class="intro">Minister Asscher informeert de Tweede Kamer over de nieuwe dialoog na de intrekking van de Wet overleg
+minderhedenbeleid.</p>
+<div class="brief">{chr(10).join(body)}</div>
+<ul class="downloads"><li><a href="/documenten/kamerbrief.pdf">Kamerbrief (PDF, 120 kB)</a></li></ul></div>
+<div class="footer"><a href="/privacy">Privacy</a> <a href="/cookies">Cookies</a> <a href="/toegankelijkheid">Toegankelijkheid</a></div>
+</body></html>
+"""
+
+
 # ---------------------------------------------------------------- main
 
 
-def write(out: Path, idents: tuple[str, ...] = ("kst-32824-445",), pdf: bool = True) -> list[Path]:
+def write(out: Path, idents: tuple[str, ...] = ("kst-32824-445", LETTER[1]), pdf: bool = True) -> list[Path]:
     """Write the XML, HTML (and with ``pdf`` the PDF) of the Kamerstukken ``idents`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -322,14 +351,17 @@ def write(out: Path, idents: tuple[str, ...] = ("kst-32824-445",), pdf: bool = T
                 source.write_text(fodt(stuk, paras), encoding="utf-8")
                 written.append(out / f"{stuk.ident}.pdf")
                 to_pdf(source, written[-1])
+    if LETTER[1] in idents:
+        written.append(out / f"{LETTER[1]}.html")
+        written[-1].write_text(letter_page(paragraphs(LETTER[0]), LETTER[2]), encoding="utf-8")
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT, help=f"folder to write to (default {OUT.relative_to(ROOT)})")
-    parser.add_argument("--only", nargs="+", default=["kst-32824-445"], choices=[s.ident for s in STUKKEN],
-                        help="which Kamerstukken (default: kst-32824-445, the committed one)")
+    parser.add_argument("--only", nargs="+", default=["kst-32824-445", LETTER[1]],
+                        choices=[s.ident for s in STUKKEN] + [LETTER[1]], help="which documents (default: the committed)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDFs (no LibreOffice needed)")
     args = parser.parse_args(argv)
     for path in write(args.out, tuple(args.only), pdf=not args.no_pdf):

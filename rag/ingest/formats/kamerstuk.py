@@ -18,8 +18,9 @@ from rag.search.citations import MONTHS
 
 OB_URL = "https://zoek.officielebekendmakingen.nl"
 _SMALL = {"van", "de", "het", "en", "voor", "der", "op", "in", "te", "met", "een", "des", "den"}
-_DOSSIER = re.compile(r"^(\d{2} \d{3}|\d{5})((?: [A-Z]{1,6})?(?:-[A-Z0-9]+)?)\s+(\S.*)$")  # "32 824 Integratiebeleid"
-_NR = re.compile(r"^Nr\.\s*(\d+)\s*(.*)$")
+# "32 824 Integratiebeleid" / "Nr. 445 BRIEF VAN DE …" (the title in capitals); not "20 000 mensen", "Nr. 3 is".
+_DOSSIER = re.compile(r"^(\d{2} \d{3}|\d{5})((?: [A-Z]{1,6})?(?:-[A-Z0-9]+)?)\s+([A-Z]\S*.*)$")
+_NR = re.compile(r"^Nr\.\s*(\d+)\s+([A-Z][^a-z]*)$")
 _RUNNING = re.compile(r"Tweede Kamer, vergaderjaar \d{4}[–-]\d{4}, (\d{2} ?\d{3}(?: [A-Z]{1,6})?), nr\. (\d+)", re.I)
 _DATE = re.compile(r"^(?:Den Haag,|Datum)\s+(\d{1,2})\s+([a-z]+)\s+(\d{4})$", re.I)
 _BETREFT = re.compile(r"^Betreft\s+(\S.*)$")
@@ -30,7 +31,7 @@ _ISO = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 DATE_FIELDS = ("OVERHEIDop.datumBrief", "OVERHEIDop.datumOntvangst", "OVERHEIDop.datumIndiening", "DCTERMS.issued",
                "DCTERMS.available", "DC.date")
 _CHAMBERS = ("Tweede Kamer der Staten-Generaal", "Eerste Kamer der Staten-Generaal", "Staten-Generaal")
-_TYPE_CUT = re.compile(r"\s+VAN\s+(?:DE|HET)\s+(?:LEDEN?|MINISTERS?|MINISTER-PRESIDENT|STAATSSECRETARIS(?:SEN)?|"
+_TYPE_CUT = re.compile(r"\s+VAN\s+(?:DE|HET)\s+(?:LID|LEDEN|MINISTERS?|MINISTER-PRESIDENT|STAATSSECRETARIS(?:SEN)?|"
                        r"VASTE\s+COMMISSIE|COMMISSIE)\b.*$")
 
 
