@@ -265,6 +265,8 @@ class PassageDetail(BaseModel):
     char_start: int
     char_end: int
     footnotes: list[FootnoteOut] = []
+    page: int | None = Field(None, description="PDF documents: the page the passage starts on (1-based)")
+    page_end: int | None = Field(None, description="PDF documents: the page it ends on")
     citation: str
     url: str | None = Field(None, description="Link to the passage's document (a PDF's at the passage's page)")
     document: DocumentSummary
