@@ -4,7 +4,7 @@ For each PDF (default: the generated test PDFs, tests/ingest/data/formats/*.pdf,
 scripts/make_format_fixtures.py) the text of every candidate reader goes through the same parser and
 chunker as the corpus's .txt of that document; reported per reader: the share of the text's passages
 that come out identical (whitespace aside), the word-level similarity of the cleaned texts (difflib ratio),
-pages per second and the metadata it read. Candidates: pypdfium2 (rag/ingest/formats/pdf.py, and its
+pages per second (CPU time, the second of two reads). Candidates: pypdfium2 (rag/ingest/formats/pdf.py, and its
 plain text without layout work), pdfplumber (lines with positions, the same paragraph rule) and pypdf
 (plain and layout mode). pdfplumber and pypdf are not project dependencies; to rerun with them install
 ``pdfplumber==0.11.10 pypdf==7.1.0`` next to the project (a scratch virtualenv is enough).
@@ -89,9 +89,10 @@ def compare(path: Path, truth: Document) -> None:
     print(f"\n{path.name}: {len(want)} passages in the text version")
     for name, reader in READERS.items():
         try:
-            started = time.perf_counter()
+            reader(path)  # warm: imports
+            started = time.process_time()  # CPU time: on a shared machine wall time measures the neighbours
             text = reader(path)
-            took = time.perf_counter() - started
+            took = time.process_time() - started
         except ImportError as exc:
             print(f"  {name:28s} not installed ({exc.name})")
             continue

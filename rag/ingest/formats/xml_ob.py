@@ -212,6 +212,6 @@ def read(path: Path) -> Extracted:
         raise Unreadable(f"holds no document text (<{name}> without paragraphs)")
     fields = _meta_fields(root, path.with_name(path.name[: -len(".xml")] + COMPANION))
     meta, sources = _metadata(root, body, fields)
-    text = "\n\n".join(b.text for b in reader.blocks)
+    text = "\n\n".join(b.text.replace(FN_OPEN, " ").replace(FN_CLOSE, " ") for b in reader.blocks)
     return Extracted("xml", text, meta, sources, blocks=tuple(reader.blocks),
                      footnotes=tuple(sorted(reader.footnotes.items())))
