@@ -15,8 +15,8 @@ reads it (its paragraphs, headings, Vraag/Antwoord blocks and footnotes), and la
   meta tags: its date, subject and reference only in the letter's own head ("Datum 5 maart 2013", "Betreft …").
 
 Only what the corpus and its manifest say goes in: the letter's date (21 November 2024) is in its text; the
-answers (nr. 451) carry no date because their text gives none. The letter's three files are committed in
-``tests/ingest/data/formats/``; the answers' XML and HTML (about 200 kB each) are written by the tests
+answers (nr. 451) carry no date because their text gives none. The letters' files are committed in
+``tests/ingest/data/formats/`` (``make format-fixtures``); the answers' XML and HTML (about 200 kB each) are written by the tests
 themselves (``write``), their PDF only on request (it takes LibreOffice). Run from the project root:
 
     python scripts/make_format_fixtures.py                      # the committed files (LibreOffice for the PDF)

@@ -160,6 +160,26 @@ def _read(path: Path) -> tuple[str, Extracted | None]:
     return normalize_text(read.text), read
 
 
+# Of one document in several formats, the one whose structure is marked up best is read.
+_PREFERRED = {".xml": 0, ".html": 1, ".htm": 1, ".pdf": 2, ".txt": 3}
+
+
+def _one_per_name(files: list[Path], manifest: dict) -> tuple[list[Path], list[SkippedFile]]:
+    """Files that share a name in several formats (``kst-32824-445.pdf`` and ``.xml``, as published) are one
+    document: the file the manifest names is read, else the XML, HTML, PDF, text in that order; the others
+    are skipped with the reason (two would be the same passages twice, under one id)."""
+    by_name: dict[str, list[Path]] = {}
+    for path in files:
+        by_name.setdefault(path.stem.lower(), []).append(path)
+    keep, skipped = [], []
+    for group in by_name.values():
+        group.sort(key=lambda p: (p.name not in manifest, _PREFERRED.get(p.suffix.lower(), 9)))
+        keep.append(group[0])
+        skipped += [SkippedFile(p.name, f"the same document as {group[0].name} (one name, two formats); "
+                                        "remove one, or rename it if it is another document") for p in group[1:]]
+    return sorted(keep), skipped
+
+
 def load_corpus(corpus_dir: Path) -> list[Document]:
     """The readable documents of the corpus folder (skipped files are logged; see ``scan_corpus``)."""
     return scan_corpus(corpus_dir).documents
@@ -179,6 +199,8 @@ def scan_corpus(corpus_dir: Path) -> Corpus:
     if missing:
         raise CorpusError(f"{corpus_dir / MANIFEST} names files that are not there: {', '.join(missing)}")
     docs, skipped = [], []
+    files, twins = _one_per_name(files, manifest)
+    skipped.extend(twins)
     for path in files:
         try:
             text, read = _read(path)

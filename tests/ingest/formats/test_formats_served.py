@@ -5,6 +5,7 @@ only navigation and XML of another schema are each skipped with a one-line reaso
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import httpx
@@ -50,6 +51,8 @@ def test_formats_are_indexed_cited_and_grow_while_serving(tmp_path, answers_file
     assert reasons["menu.html"].startswith("the file has no document text, only navigation and links (25 links")
     assert reasons["feed.xml"].startswith("the file is XML of an unknown schema (root element <rss>)")
     assert all("\n" not in r for r in reasons.values())
+    saved = json.loads((settings.index_dir / "current" / "documents.json").read_text(encoding="utf-8"))
+    assert all("derived" in d for d in saved)  # both documents describe themselves
 
     small = Vraagbaak(settings, service.encoder,
                       load_index(settings.index_dir, expected_manifest(settings, service.encoder.model_hash)))
@@ -86,3 +89,6 @@ def test_formats_are_indexed_cited_and_grow_while_serving(tmp_path, answers_file
         assert (detail["page"], detail["url"]) == (hit["page"], hit["url"])
         assert detail["document"]["derived"]["reference"] == "PDF first page: dossier and Nr."
         assert client.get("/readyz").json()["documents"] == 3
+    # Only PDF passages store pages (so an index of text documents is written as before, INDEX_FORMAT 2).
+    stored = [json.loads(line) for line in (settings.index_dir / "current" / "chunks.jsonl").open(encoding="utf-8")]
+    assert {c["doc_id"] for c in stored if "page" in c} == {"kst-32824-445"}

@@ -99,3 +99,13 @@ def test_entities_are_not_expanded_or_fetched(tmp_path):
                     "</stuk></kamerstuk></officiele-publicatie>", encoding="utf-8")
     read = xml_ob.read(path)
     assert "root:" not in read.text and "Tekst" in read.text
+
+
+def test_one_document_in_two_formats_is_read_once_from_its_xml(tmp_path):
+    for suffix in (".pdf", ".xml", ".html"):
+        (tmp_path / f"kst-32824-445{suffix}").write_bytes((FORMATS / f"kst-32824-445{suffix}").read_bytes())
+    corpus = scan_corpus(tmp_path)
+    assert [d.meta.file for d in corpus.documents] == ["kst-32824-445.xml"]
+    assert {f.file: f.reason for f in corpus.skipped} == {
+        name: "the same document as kst-32824-445.xml (one name, two formats); remove one, or rename it if it is "
+              "another document" for name in ("kst-32824-445.html", "kst-32824-445.pdf")}
