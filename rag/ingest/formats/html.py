@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rag.ingest.formats import Extracted, Unreadable
+from rag.ingest.formats.base import Extracted, Unreadable
 from rag.ingest.formats.kamerstuk import from_fields, read_head
 from rag.ingest.normalize import NotText, decode_bytes
 from rag.ingest.pages import FN_CLOSE, FN_OPEN

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from rag.ingest.formats import Extracted, Unreadable
+from rag.ingest.formats.base import Extracted, Unreadable
 from rag.ingest.formats.kamerstuk import read_head
 
 _GAP = 0.25  # × font size: a gap this wide between two characters is a space

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rag.ingest.formats import COMPANION, Extracted, Unreadable
+from rag.ingest.formats.base import COMPANION, Extracted, Unreadable
 from rag.ingest.formats.kamerstuk import (doc_type, from_fields, kamerstuk_ident, office, official_url, reference,
                                            title_case)
 from rag.ingest.pages import FN_CLOSE, FN_OPEN
