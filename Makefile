@@ -10,7 +10,7 @@ MODEL ?= embeddinggemma-300m
 # The browser tests use Debian's chromium (browser-setup); Playwright must not fetch one.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: setup wordlist-setup llm-setup browser-setup index run llm test eval eval-llm bench owui-check
+.PHONY: setup wordlist-setup llm-setup browser-setup index run llm test eval eval-llm bench owui-check format-fixtures
 
 ## setup: virtualenv with the project and its pinned dependencies, the verified embedding model and
 ##        the Dutch word list
@@ -68,6 +68,15 @@ browser-setup:
 ##       builds its own index in a temporary folder)
 test: setup llm-setup browser-setup
 	$(BIN)/python -m pytest -q
+
+## format-fixtures: regenerate the committed PDF/HTML/XML test documents (tests/ingest/data/formats) from the
+##                  corpus text; the PDF needs LibreOffice (Debian's libreoffice-writer-nogui, apt-get when missing)
+format-fixtures: setup
+	@if ! command -v soffice >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-writer-nogui; \
+	fi
+	$(BIN)/python scripts/make_format_fixtures.py
 
 ## owui-check: Open WebUI 0.12.4 (its own virtualenv, OWUI_VENV=.owui-venv, made once: large) against
 ##             Vraagbaak in headless Chromium: source chips and pop-ups, after a reload too, its

@@ -178,7 +178,8 @@ def owui_source(passage, label: str | None = None) -> dict:
     ``document`` [the passage with its citation], ``metadata`` [{source: passage id, name: label}]."""
     label = label or short_label(passage)
     source = {"id": passage.chunk.id, "name": label}
-    url = getattr(passage.document, "url", None)
+    # The citation's link opens a PDF at the passage's page; else the document's official URL.
+    url = getattr(passage.citation, "url", None) or getattr(passage.document, "url", None)
     if url and str(url).startswith(("https://", "http://")):
         source["url"] = url
     return {"source": source, "document": [_document_text(passage)],

@@ -33,7 +33,7 @@ def _brief(chunk: Chunk | None) -> dict | None:
         return None
     return {"id": chunk.id, "text": chunk.text, "section": chunk.section,
             "question_numbers": list(chunk.question_numbers), "char_start": chunk.char_start,
-            "char_end": chunk.char_end}
+            "char_end": chunk.char_end, "page": chunk.page, "page_end": chunk.page_end}
 
 
 @router.get("/v1/documents", response_model=DocumentList, responses=_RESPONSES, summary="List the documents")
@@ -65,11 +65,13 @@ async def get_passage(passage_id: str, runtime: RuntimeDep) -> dict:
                        f"no passage with id {_short(passage_id)!r} in the current index (ids change when a document does)")
     meta = loaded.service.index.documents[chunk.doc_id]
     previous, following = loaded.catalogue.neighbours(chunk)
+    citation = make_citation(chunk, meta)
     return {
         **_brief(chunk),
         "context": chunk.context or None,
         "footnotes": [{"number": f.number, "text": f.text} for f in chunk.footnotes],
-        "citation": make_citation(chunk, meta).label,
+        "citation": citation.label,
+        "url": citation.url,
         "document": _summary(meta, len(loaded.catalogue.by_doc.get(chunk.doc_id, ()))),
         "previous": _brief(previous),
         "next": _brief(following),

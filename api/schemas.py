@@ -70,9 +70,11 @@ class DocumentRef(BaseModel):
     title: str
     date: str | None = Field(None, description="ISO date, possibly partial (YYYY, YYYY-MM, YYYY-MM-DD)")
     reference: str | None = None
-    date_source: str | None = Field(None, description="Where the date comes from: manifest (the corpus metadata), "
+    date_source: str | None = Field(None, description="Where the date comes from: manifest (the corpus metadata or a sidecar), "
+                                    "document (the file's own metadata: PDF info, HTML meta tags, XML), "
                                     "text (the document's date line) or derived-bound (only bounds: see date_bound)")
     date_bound: str | None = Field(None, description="The document is from this month (YYYY-MM) or later")
+    url: str | None = Field(None, description="The document's official page, when known")
 
 
 class FootnoteOut(BaseModel):
@@ -94,8 +96,14 @@ class PassageOut(BaseModel):
     char_start: int
     char_end: int
     footnotes: list[FootnoteOut] = []
+    page: int | None = Field(None, description="PDF documents: the page the passage starts on (1-based, as a PDF "
+                             "viewer counts); null for other formats")
+    page_end: int | None = Field(None, description="PDF documents: the page the passage ends on")
+    url: str | None = Field(None, description="Link to the passage's document (a PDF's at the passage's page), "
+                            "when known")
     duplicates: list[str] = Field([], description="Ids of passages with the same text, collapsed into this one")
-    citation: str = Field(description="Human-readable citation: document, reference, date, question or section")
+    citation: str = Field(description="Human-readable citation: document, reference, date, question or section, "
+                          "page (PDF)")
 
 
 # ---------------------------------------------------------------- search
@@ -233,12 +241,14 @@ class DocumentSummary(BaseModel):
     id: str
     title: str
     date: str | None = None
-    date_source: str | None = Field(None, description="manifest, text (its date line) or derived-bound (see date_bound)")
+    date_source: str | None = Field(None, description="manifest, document (the file's own metadata), text (its date line) or derived-bound (see date_bound)")
     date_bound: str | None = Field(None, description="The document is from this month (YYYY-MM) or later")
     doc_type: str | None = None
     reference: str | None = None
     author: str | None = None
     url: str | None = None
+    derived: dict[str, str] = Field({}, description="Fields read from the document itself (no manifest or sidecar "
+                                    "value), each with where: {\"title\": \"PDF info Title\"}")
     passage_count: int
 
 
@@ -254,6 +264,8 @@ class PassageBrief(BaseModel):
     question_numbers: list[int] = []
     char_start: int
     char_end: int
+    page: int | None = Field(None, description="PDF documents: the page the passage starts on")
+    page_end: int | None = None
 
 
 class DocumentDetail(DocumentSummary):
@@ -269,7 +281,10 @@ class PassageDetail(BaseModel):
     char_start: int
     char_end: int
     footnotes: list[FootnoteOut] = []
+    page: int | None = Field(None, description="PDF documents: the page the passage starts on (1-based)")
+    page_end: int | None = Field(None, description="PDF documents: the page it ends on")
     citation: str
+    url: str | None = Field(None, description="Link to the passage's document (a PDF's at the passage's page)")
     document: DocumentSummary
     previous: PassageBrief | None = Field(None, description="The passage before this one in the same document")
     next: PassageBrief | None = Field(None, description="The passage after this one in the same document")

@@ -19,20 +19,37 @@ class DocumentMeta:
     author: str | None = None
     url: str | None = None
     file: str | None = None  # source file name in the corpus folder
-    # Where ``date`` comes from (rag/ingest/dates.py): "manifest" (manifest or sidecar), "text" (the
+    # Where ``date`` comes from (rag/ingest/dates.py): "manifest" (manifest or sidecar), "document" (the
+    # file's own metadata, see ``derived``), "text" (the
     # document's date line) or "derived-bound" (only bounds: ``date_bound`` is the earliest it can be);
     # None when there is no date at all.
     date_source: str | None = None
     date_bound: str | None = None  # ISO month: the document is from this month or later ("2025-03")
+    # Fields read from the document itself (no manifest or sidecar value), each with where it was read:
+    # {"title": "PDF info Title", "reference": "XML OVERHEIDop.dossiernummer/ondernummer"} (rag/ingest/formats/).
+    derived: dict[str, str] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 @dataclass(frozen=True)
+class SourceBlock:
+    """A paragraph or heading as a structured format (HTML, XML) marks it up. Footnote markers stand in
+    ``text`` as rag/ingest/pages.py's sentinels (FN_OPEN n FN_CLOSE); Vraag/Antwoord markers as the text
+    parser reads them ("Vraag 12", "Antwoord", "Antwoord op vraag 21 en 22"), each a block of its own."""
+
+    text: str
+    heading: bool | None = None  # True: a heading by markup; None: the text parser's heuristics decide
+
+
+@dataclass(frozen=True)
 class Document:
     meta: DocumentMeta
-    raw_text: str
+    raw_text: str  # the text as read (PDF: pages separated by form feeds); structured formats: their blocks' text
+    blocks: tuple[SourceBlock, ...] = ()  # HTML, XML: the document's own structure; empty: parse raw_text
+    footnotes: tuple[tuple[int, str], ...] = ()  # (number, text) of the footnotes whose markers ``blocks`` hold
+    paged: bool = False  # raw_text's form feeds are real page breaks (PDF): blocks and chunks carry page numbers
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,8 @@ class Block:
     end: int
     section: str | None = None
     question_numbers: tuple[int, ...] = ()  # for question/answer blocks: the question(s) they belong to
+    page: int | None = None  # PDF: the page (1-based, as a viewer counts) where the block starts
+    page_end: int | None = None  # … and where it ends
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,8 @@ class Chunk:
     footnotes: tuple[Footnote, ...] = ()
     part: tuple[int, int] = (1, 1)  # (i, n) when a long answer is split
     answer_key: str | None = None  # hash of the answer text: equal keys are verbatim repeats
+    page: int | None = None  # PDF: first page of the span (1-based, the PDF's own page order); None otherwise
+    page_end: int | None = None  # PDF: last page of the span
 
     @property
     def retrieval_text(self) -> str:
@@ -94,6 +115,9 @@ class Citation:
     char_start: int
     char_end: int
     label: str  # human-readable, e.g. "Kamerstuk 32 824, nr. 445 (21 november 2024), «Actieagenda Integratie»"
+    page: int | None = None  # PDF: the page the passage starts on (1-based)
+    page_end: int | None = None  # PDF: the page it ends on
+    url: str | None = None  # the document's official URL, when known
 
 
 @dataclass(frozen=True)
@@ -121,12 +145,16 @@ class Passage:
                 "reference": self.document.reference,
                 "date_source": self.document.date_source,
                 "date_bound": self.document.date_bound,
+                "url": self.document.url,
             },
             "section": c.section,
             "question_numbers": list(self.citation.question_numbers),
             "char_start": c.char_start,
             "char_end": c.char_end,
             "footnotes": [{"number": f.number, "text": f.text} for f in c.footnotes],
+            "page": self.citation.page,
+            "page_end": self.citation.page_end,
+            "url": self.citation.url,
             "duplicates": list(self.duplicates),
             "citation": self.citation.label,
         }

@@ -166,7 +166,14 @@
 
   function citationMeta(c) {
     var doc = c.document || {};
-    return joined([(doc.date || doc.date_bound) && formatDocDate(doc), doc.reference && dutch(doc.reference), whereInDocument(c)]);
+    var page = pages(c);
+    return joined([(doc.date || doc.date_bound) && formatDocDate(doc), doc.reference && dutch(doc.reference), whereInDocument(c),
+                   page && t("page-n", { n: page })]);
+
+  /* A PDF passage's page ("12", or "12–13" across a page break); null for other formats. */
+  function pages(c) {
+    if (!c || c.page == null) return null;
+    return c.page_end != null && c.page_end !== c.page ? c.page + "–" + c.page_end : String(c.page);
   }
 
   /* "question 12" in the page's language, else the section heading (the document's Dutch), else null. */
@@ -691,7 +698,9 @@
     metaRow(meta, t("meta-type"), doc.doc_type && dutch(doc.doc_type));
     metaRow(meta, t("meta-author"), doc.author && dutch(doc.author));
     metaRow(meta, t("meta-where"), whereInDocument(detail || c));
-    var url = safeUrl(doc.url);
+    metaRow(meta, t("meta-page"), pages(detail || c));
+    // The passage's link opens a PDF at its page; else the document's official page.
+    var url = safeUrl((detail && detail.url) || c.url) || safeUrl(doc.url);
     if (url) {
       metaRow(meta, t("meta-official"), el("a", { href: url, target: "_blank", rel: "noopener" },
         [t("official-link") + " ", el("span", { className: "visually-hidden", text: t("new-window") })]));

@@ -15,6 +15,7 @@ from rag.config import Settings
 from rag.ingest.corpus import SkippedFile, scan_corpus
 from rag.ingest import instructions
 from rag.ingest.dates import DATING_VERSION
+from rag.ingest.formats import SUFFIXES
 from rag.ingest.hyphenation import load_wordlist, wordlist_id
 from rag.ingest.instructions import RULES_VERSION, FlaggedDocument
 from rag.search.stores import Store, open_store
@@ -39,7 +40,7 @@ class BuildReport:
 def corpus_hash(corpus_dir: Path) -> str:
     h = hashlib.sha256()
     for f in sorted(Path(corpus_dir).iterdir()):
-        if f.suffix in {".txt", ".json"}:
+        if f.suffix.lower() in {".json", *SUFFIXES}:  # documents, sidecars, manifest; *.metadata.xml too
             try:
                 data = f.read_bytes()
             except OSError as exc:  # unreadable: skipped by the load; its state still counts

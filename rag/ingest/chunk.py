@@ -39,6 +39,7 @@ def _normalise(text: str) -> str:
 def _make_chunk(parsed: ParsedDocument, blocks: list[Block], **fields) -> Chunk:
     start, end = blocks[0].start, blocks[-1].end
     notes = tuple(f for f in parsed.footnotes if start <= f.offset <= end)
+    ends = [b.page_end for b in blocks if b.page_end is not None]
     return Chunk(
         id="",
         doc_id=parsed.meta.id,
@@ -46,6 +47,8 @@ def _make_chunk(parsed: ParsedDocument, blocks: list[Block], **fields) -> Chunk:
         char_start=start,
         char_end=end,
         footnotes=notes,
+        page=blocks[0].page,
+        page_end=max(ends) if ends else None,
         **fields,
     )
 
@@ -137,6 +140,7 @@ def _prose_chunks(parsed: ParsedDocument, blocks: list[Block]) -> list[Chunk]:
                 id="", doc_id=prev.doc_id, text=parsed.text[prev.char_start:chunk.char_end],
                 char_start=prev.char_start, char_end=chunk.char_end, section=prev.section, kind=prev.kind,
                 context=prev.context, footnotes=prev.footnotes + chunk.footnotes,
+                page=prev.page, page_end=chunk.page_end if chunk.page_end is not None else prev.page_end,
             )
         else:
             merged.append(chunk)

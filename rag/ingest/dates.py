@@ -174,10 +174,12 @@ def derive(text: str) -> Derived | None:
 
 
 def dated(meta: DocumentMeta, text: str) -> DocumentMeta:
-    """``meta`` with its date's provenance: the manifest's date when it has one (``date_source="manifest"``),
+    """``meta`` with its date's provenance: a given date (``date_source="manifest"``, or ``"document"`` when
+    a format reader took it from the file's own metadata, ``meta.derived``),
     else the date derived from ``text`` (``"text"`` or ``"derived-bound"`` with ``date_bound``), else as is."""
-    if meta.date:
-        return meta if meta.date_source else replace(meta, date_source="manifest")
+    if meta.date:  # given: by the manifest or sidecar, or read from the file's own metadata (formats/)
+        source = "document" if "date" in (meta.derived or {}) else "manifest"
+        return meta if meta.date_source else replace(meta, date_source=source)
     got = derive(text)
     if got is None:
         return meta

@@ -28,6 +28,9 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _HEADER_END = re.compile(r"^(Betreft\s+\S.*|Den Haag,\s+\d{1,2}\s+\w+\s+\d{4})$")
+# A Kamerstuk's printed head without a letter's date line: "32 824 Integratiebeleid" / "Nr. 451 LIJST VAN …".
+_HEAD_DOSSIER = re.compile(r"^(\d{2} \d{3}|\d{5})(?: [A-Z]{1,6})?\s+\S")
+_HEAD_NR = re.compile(r"^Nr\.\s*\d+\s+[A-Z]")
 
 
 @dataclass
@@ -57,8 +60,10 @@ def split_pages(lines: list[_Line]) -> list[list[str]]:
 
 def strip_letterhead(lines: list[str]) -> list[str]:
     """Drop a letter's address block, up to and including ``Betreft …`` / ``Den Haag, <datum>``
-    (what it says — date, reference, subject — lives in the corpus manifest)."""
+    (what it says — date, reference, subject — lives in the corpus manifest); without one, a Kamerstuk's
+    printed head up to its title ("Nr. 451 LIJST VAN VRAGEN EN ANTWOORDEN", wrapped in capitals)."""
     seen = 0
+    head_end = None
     for i, line in enumerate(lines):
         if line:
             seen += 1
@@ -66,7 +71,11 @@ def strip_letterhead(lines: list[str]) -> list[str]:
             break
         if _HEADER_END.match(line):
             return lines[i + 1:]
-    return lines
+        if head_end is None and _HEAD_NR.match(line) and any(map(_HEAD_DOSSIER.match, lines[max(0, i - 3):i])):
+            head_end = i + 1
+            while head_end < len(lines) and lines[head_end].isupper():  # the title wraps in capitals
+                head_end += 1
+    return lines[head_end:] if head_end is not None else lines
 
 
 _EDGE_LINES = 3  # running headers and footers sit within this many text lines of a page's top or bottom

@@ -19,6 +19,11 @@ what we do about it:
 * Short capitalised one-line paragraphs without final punctuation are headings.
 * Q&A documents: ``Vraag N`` … ``Antwoord`` (also ``Antwoord 13``, ``Antwoord op vraag 21 en
   22``, and one ``Vraagt 46``). Several questions may share one answer.
+* PDF text (``Document.paged``): its form feeds are the PDF's pages, and every block records the pages
+  it starts and ends on.
+* Structured formats (HTML, XML: ``Document.blocks``) skip the line work: their paragraphs, headings and
+  footnotes are given by the markup, and from the letterhead on the same classification runs, so a
+  document yields the same blocks as text or as markup.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from rag.ingest.hyphenation import join_lines, vocabulary
 from rag.ingest.normalize import normalize_text
 from rag.ingest.pages import (FN_CLOSE, FN_OPEN, NUMERIC_LINE, footnote_zone, mark_footnotes, parse_footnotes,
                               remove_furniture, split_lines, split_pages, strip_letterhead)
-from rag.types import Block, Document, Footnote, ParsedDocument
+from rag.types import Block, Document, Footnote, ParsedDocument, SourceBlock
 
 # Bump when the cleaned text or blocks change: indexes built by another version refuse to load.
 # 3: Unicode normalisation, form feeds, generic running headers, word-list hyphenation.
@@ -53,6 +58,8 @@ _TERMINAL = ".!?:;"
 class _Para:
     lines: list[str]
     single_line: bool = True
+    pages: tuple[int, int] | None = None  # (first, last) page of its lines, 1-based
+    heading: bool | None = None  # given by markup (structured formats); None: decided by the text
 
     @property
     def first(self) -> str:
@@ -62,15 +69,18 @@ class _Para:
 # ---------------------------------------------------------------- hyphenation and paragraphs
 
 
-def _paragraphs(lines: list[str]) -> list[_Para]:
+def _paragraphs(lines: list[str], line_pages: list[int]) -> list[_Para]:
     paras: list[_Para] = []
     current: list[str] = []
-    for line in lines + [""]:
+    first = 0
+    for line, page in zip(lines + [""], line_pages + [0]):
         if line:
+            first = first if current else page
             current.append(line)
         elif current:
-            paras.append(_Para(current, single_line=len(current) == 1))
+            paras.append(_Para(current, single_line=len(current) == 1, pages=(first, last)))
             current = []
+        last = page
     return paras
 
 
@@ -90,7 +100,7 @@ def _merge_continuations(paras: list[_Para]) -> list[_Para]:
     for para in paras:
         # A lone "Vraag N" / "Antwoord" line is not continued; a marker with its text is (page breaks).
         if out and _continues(para) and _unfinished(out[-1]) and not (len(out[-1].lines) == 1 and _is_marker(out[-1].first)):
-            out[-1] = _Para(out[-1].lines + para.lines, single_line=False)
+            out[-1] = _Para(out[-1].lines + para.lines, single_line=False, pages=(out[-1].pages[0], para.pages[1]))
         else:
             out.append(para)
     return out
@@ -127,6 +137,8 @@ def _in_sequence(text: str, last_number: int | None, after_signature: bool) -> b
 
 
 def parse_document(doc: Document) -> ParsedDocument:
+    if doc.blocks:
+        return _parse_blocks(doc)
     raw = normalize_text(doc.raw_text)  # a no-op for documents loaded by rag/ingest/corpus.py
     pages = split_pages(split_lines(raw))
     # Counted before the letterhead goes: its "Onze referentie <nr>" is one of the repeats.
@@ -137,8 +149,9 @@ def parse_document(doc: Document) -> ParsedDocument:
     # Footnotes out of each page bottom, their markers replaced by sentinels.
     footnote_text: dict[int, str] = {}
     body_lines: list[str] = []
+    line_pages: list[int] = []  # the (1-based) page of each body line
     expected = 1
-    for page in pages:
+    for number, page in enumerate(pages, start=1):
         zone = footnote_zone(page, expected)
         body = page if zone is None else page[:zone]
         if zone is not None:
@@ -151,14 +164,25 @@ def parse_document(doc: Document) -> ParsedDocument:
                     body = body + [f"{FN_OPEN}{n}{FN_CLOSE}"] if body else body
         body_lines.extend(body)
         body_lines.append("")  # a page break never glues two words together
+        line_pages.extend([number] * (len(body) + 1))
 
     vocab = vocabulary(raw)
-    paras = _merge_continuations(_paragraphs(body_lines))
+    paras = _merge_continuations(_paragraphs(body_lines, line_pages))
     return _assemble(doc, paras, vocab, footnote_text)
 
 
+def _parse_blocks(doc: Document) -> ParsedDocument:
+    """A structured document: one paragraph per given block, the letterhead dropped as in text."""
+    blocks = [SourceBlock(normalize_text(b.text).strip(), b.heading) for b in doc.blocks]
+    blocks = [b for b in blocks if b.text]
+    lines = strip_letterhead([b.text for b in blocks])
+    blocks = blocks[len(blocks) - len(lines):]
+    paras = [_Para([b.text], single_line=True, heading=b.heading) for b in blocks]
+    return _assemble(doc, paras, None, {n: normalize_text(t).strip() for n, t in doc.footnotes})
+
+
 def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int, str]) -> ParsedDocument:
-    pieces: list[tuple[str, str, str | None, tuple[int, ...]]] = []  # (kind, text, section, numbers)
+    pieces: list[tuple] = []  # (kind, text, section, numbers, pages)
     sections: dict[int, str] = {}  # level → heading text
     after_signature = False
     last_number: int | None = None  # top-level section numbers must run 1, 2, 3 … (restart after a part)
@@ -177,10 +201,10 @@ def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int,
                 group = []
             group.append(number)
             phase, current_q = "question", number
-            pieces.append(("marker", first, f"Vraag {number}", (number,)))
+            pieces.append(("marker", first, f"Vraag {number}", (number,), para.pages))
             rest = para.lines[1:]
             if rest:
-                pieces.append(("question", join_lines(rest, vocab), f"Vraag {number}", (number,)))
+                pieces.append(("question", join_lines(rest, vocab), f"Vraag {number}", (number,), para.pages))
             i += 1
             continue
         if antwoord and group is not None:
@@ -194,18 +218,23 @@ def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int,
             header = " ".join(header_lines)
             numbers = tuple(group)
             phase = "answer"
-            pieces.append(("marker", header, _qa_section(numbers), numbers))
+            pieces.append(("marker", header, _qa_section(numbers), numbers, para.pages))
             if rest:
-                pieces.append(("answer", join_lines(rest, vocab), _qa_section(numbers), numbers))
+                pieces.append(("answer", join_lines(rest, vocab), _qa_section(numbers), numbers, para.pages))
             i += 1
             continue
         text = join_lines(para.lines, vocab)
+        plain = _SENTINEL_RE.sub("", text)
+        if para.heading is not None:
+            is_heading = para.heading and bool(plain.strip())
+        else:
+            is_heading = _is_heading(para, plain) and _in_sequence(plain, last_number, after_signature)
         if phase == "question":
-            pieces.append(("question", text, f"Vraag {current_q}", (current_q,)))
+            pieces.append(("question", text, f"Vraag {current_q}", (current_q,), para.pages))
         elif phase == "answer":
             numbers = tuple(group)
-            pieces.append(("answer", text, _qa_section(numbers), numbers))
-        elif _is_heading(para, _SENTINEL_RE.sub("", text)) and _in_sequence(_SENTINEL_RE.sub("", text), last_number, after_signature):
+            pieces.append(("answer", text, _qa_section(numbers), numbers, para.pages))
+        elif is_heading:
             clean = _SENTINEL_RE.sub("", text)
             m = _NUMBERED_HEADING.match(clean)
             level = 0 if after_signature else (len(m.group(1).split(".")) if m else 9)
@@ -215,10 +244,10 @@ def _assemble(doc: Document, paras: list[_Para], vocab, footnote_text: dict[int,
                 last_number = int(m.group(1))
             sections = {k: v for k, v in sections.items() if k < level}
             sections[level] = clean
-            pieces.append(("heading", clean, _section(sections), ()))
+            pieces.append(("heading", clean, _section(sections), (), para.pages))
             after_signature = False
         else:
-            pieces.append(("paragraph", text, _section(sections) or None, ()))
+            pieces.append(("paragraph", text, _section(sections) or None, (), para.pages))
             after_signature = len(para.lines) <= 3 and bool(_SIGNATURE.match(text))
         i += 1
     return _build(doc, pieces, footnote_text)
@@ -244,7 +273,7 @@ def _build(doc: Document, pieces, footnote_text: dict[int, str]) -> ParsedDocume
     def squeeze(s: str) -> str:
         return re.sub(r"[ ]{2,}", " ", s).lstrip()
 
-    for kind, text, section, numbers in pieces:
+    for kind, text, section, numbers, pages in pieces:
         segments = _SENTINEL_RE.split(text)  # text, number, text, number, …, text
         clean = squeeze("".join(segments[0::2])).strip()
         # The block starts after its "\n\n" separator; a marker sits where its cleaned prefix ends.
@@ -259,7 +288,9 @@ def _build(doc: Document, pieces, footnote_text: dict[int, str]) -> ParsedDocume
         if parts:
             parts.append("\n\n")
             pos += 2
-        blocks.append(Block(kind=kind, text=clean, start=pos, end=pos + len(clean), section=section, question_numbers=numbers))
+        page, page_end = pages if doc.paged and pages else (None, None)
+        blocks.append(Block(kind=kind, text=clean, start=pos, end=pos + len(clean), section=section,
+                            question_numbers=numbers, page=page, page_end=page_end))
         parts.append(clean)
         pos += len(clean)
     text = "".join(parts)

@@ -1,11 +1,11 @@
-"""Citations a person can check: document, date, Kamerstuk, "Vraag 57", section, exact span."""
+"""Citations a person can check: document, date, Kamerstuk, "Vraag 57", section, page (PDF), exact span, link."""
 
 from __future__ import annotations
 
 from rag.types import Chunk, Citation, DocumentMeta
 
-_MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december"]
+MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december"]
 
 
 def human_date(date: str | None) -> str | None:
@@ -15,9 +15,9 @@ def human_date(date: str | None) -> str | None:
     parts = date.split("-")
     try:
         if len(parts) == 3:
-            return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+            return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
         if len(parts) == 2:
-            return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
     except (ValueError, IndexError):
         pass
     return date
@@ -32,6 +32,20 @@ def question_label(numbers: tuple[int, ...] | list[int]) -> str | None:
     return "Vragen " + ", ".join(map(str, numbers[:-1])) + f" en {numbers[-1]}"
 
 
+def page_label(page: int | None, page_end: int | None) -> str | None:
+    """"p. 12", "pp. 12–13", or None (no page: not a PDF)."""
+    if page is None:
+        return None
+    return f"p. {page}" if page_end in (None, page) else f"pp. {page}–{page_end}"
+
+
+def passage_url(url: str | None, page: int | None) -> str | None:
+    """The document's official URL; a PDF's opens at the passage's page (``#page=N``, read by PDF viewers)."""
+    if url and page and url.lower().split("#")[0].endswith(".pdf"):
+        return f"{url.split('#')[0]}#page={page}"
+    return url
+
+
 def make_citation(chunk: Chunk, meta: DocumentMeta, extra_questions: tuple[int, ...] = ()) -> Citation:
     numbers = tuple(sorted(set(chunk.question_numbers) | set(extra_questions)))
     source = meta.reference or meta.title
@@ -44,6 +58,9 @@ def make_citation(chunk: Chunk, meta: DocumentMeta, extra_questions: tuple[int, 
     where = question_label(numbers) if numbers else chunk.section
     if where:
         label += f", {where}"
+    pages = page_label(chunk.page, chunk.page_end)
+    if pages:
+        label += f", {pages}"
     return Citation(
         doc_id=meta.id,
         title=meta.title,
@@ -54,4 +71,7 @@ def make_citation(chunk: Chunk, meta: DocumentMeta, extra_questions: tuple[int, 
         char_start=chunk.char_start,
         char_end=chunk.char_end,
         label=label,
+        page=chunk.page,
+        page_end=chunk.page_end,
+        url=passage_url(meta.url, chunk.page),
     )

@@ -73,7 +73,7 @@ def test_a_windows_1252_file_is_decoded_and_a_binary_one_skipped(tmp_path):
 def test_missing_or_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="does not exist"):
         load_corpus(tmp_path / "nergens")
-    with pytest.raises(CorpusError, match=r"no \.txt documents"):
+    with pytest.raises(CorpusError, match=r"no documents \(\.txt, \.pdf"):
         load_corpus(tmp_path)
 
 

@@ -89,6 +89,19 @@ class StoredIndex(IndexVersion):
 def _chunk_to_json(chunk: Chunk) -> dict:
     d = dict(chunk.__dict__)
     d["footnotes"] = [f.__dict__ for f in chunk.footnotes]
+    # Written only when set (PDF pages): an index of text documents stays byte for byte what it was, and
+    # readable by the release before (INDEX_FORMAT unchanged).
+    for key in ("page", "page_end"):
+        if d[key] is None:
+            del d[key]
+    return d
+
+
+def _meta_to_json(meta: DocumentMeta) -> dict:
+    """A document's metadata as stored; ``derived`` only when the document gave any (see _chunk_to_json)."""
+    d = meta.to_dict()
+    if not d["derived"]:
+        del d["derived"]
     return d
 
 
@@ -146,7 +159,8 @@ def write_index(index_dir: Path, manifest: dict, vectors: np.ndarray, chunks: li
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
-        (tmp / "documents.json").write_text(json.dumps([d.to_dict() for d in documents], ensure_ascii=False, indent=1))
+        (tmp / "documents.json").write_text(json.dumps([_meta_to_json(d) for d in documents], ensure_ascii=False,
+                                                        indent=1))
         full_manifest = {**manifest, "format": INDEX_FORMAT, "index_type": index_type, "count": len(chunks),
                          "dimension": int(vectors.shape[1]), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         # The manifest goes last: a build folder without one is incomplete by definition.

@@ -29,7 +29,6 @@ import json
 import re
 import threading
 import time
-from dataclasses import asdict
 
 import numpy as np
 
@@ -38,7 +37,7 @@ from rag.search.duplicates import duplicate_groups
 from rag.search.lexical import BM25, lexical_text
 from rag.search.stores.base import (CANDIDATES_PER_CHANNEL, REBUILD_HINT, Candidates, Filters, IndexUnavailable,
                                     IndexVersion, check_compatible, period)
-from rag.search.stores.faiss_store import INDEX_FORMAT, _chunk_from_json, _chunk_to_json
+from rag.search.stores.faiss_store import INDEX_FORMAT, _chunk_from_json, _chunk_to_json, _meta_to_json
 from rag.types import Chunk, DocumentMeta
 
 CHANNEL = "vraagbaak_index"  # NOTIFY channel; the payload is the new version's name
@@ -281,7 +280,7 @@ class PostgresStore:
                 with conn.cursor() as cur:
                     with cur.copy(f"COPY {t['documents']} (id, meta) FROM STDIN") as copy:
                         for d in documents:
-                            copy.write_row((d.id, json.dumps(asdict(d), ensure_ascii=False)))
+                            copy.write_row((d.id, json.dumps(_meta_to_json(d), ensure_ascii=False)))
                     with cur.copy(f"COPY {t['passages']} FROM STDIN WITH (FORMAT BINARY)") as copy:
                         copy.set_types(["int4", "text", "text", "text", "text", "int4", "jsonb", "vector"])
                         for i, c in enumerate(chunks):
