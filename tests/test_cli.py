@@ -38,7 +38,7 @@ def test_search_json(run_cli, parsed):
     assert [r["rank"] for r in out["results"]] == [1, 2, 3]
     for r in out["results"]:
         assert RESULT_KEYS <= set(r)
-        assert set(r["document"]) == {"id", "title", "date", "reference", "url"}
+        assert set(r["document"]) == {"id", "title", "date", "reference", "url", "date_source", "date_bound"}
         assert r["text"] == parsed[r["document"]["id"]].text[r["char_start"]:r["char_end"]]
         assert r["citation"].startswith(r["document"]["title"])
 

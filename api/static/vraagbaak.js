@@ -169,6 +169,7 @@
     var page = pages(c);
     return joined([(doc.date || doc.date_bound) && formatDocDate(doc), doc.reference && dutch(doc.reference), whereInDocument(c),
                    page && t("page-n", { n: page })]);
+  }
 
   /* A PDF passage's page ("12", or "12–13" across a page break); null for other formats. */
   function pages(c) {

@@ -454,8 +454,13 @@ VISIBLE_TEXTS = """() => {
   }
   return out;
 }"""
+# Each text the status line is given, from the mutation records themselves: an observer's callback runs
+# once for a batch, so reading the element's text there misses a state replaced within the same task
+# (an extractive stream's "writing" and "done" can arrive in one read on a loaded machine).
 RECORD_STATUS = """() => { window.__statuses = [];
-  new MutationObserver(() => window.__statuses.push(document.getElementById('status').textContent))
+  new MutationObserver(records => records.forEach(r => r.type === 'characterData'
+      ? window.__statuses.push(r.target.textContent)
+      : r.addedNodes.forEach(n => window.__statuses.push(n.textContent))))
     .observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true}); }"""
 ARABIC = re.compile("[\u0600-\u06ff]")
 LETTER = re.compile(r"[^\W\d_]")
