@@ -24,19 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rag.answer import answerable  # noqa: E402
-from rag.config import PROJECT_ROOT  # noqa: E402
 
-CACHE = PROJECT_ROOT / "reports" / "answerability" / "features.jsonl"
-QA_DOC_PREFIX = "004_"  # the Kamervragen document (235 Vraag/Antwoord pairs)
 # Chosen by the grouped CV below (2026-11-30, 151 dev rows; grid C ∈ {0.03, 0.1, 0.3, 1} × dev weight ∈
 # {1, 3}): C 0.1, weight 3, no false abstention in the training fold → out-of-fold F1 0.889, 1 of 61 false
 # abstentions. All weight-3 settings gave 0.873–0.889; weight 1 gave 0.846–0.868. With the choice made
@@ -44,18 +41,14 @@ QA_DOC_PREFIX = "004_"  # the Kamervragen document (235 Vraag/Antwoord pairs)
 MAX_FALSE_ABSTENTIONS = 0.0  # threshold: highest F1 on the training fold's dev questions without refusing one
 DEV_WEIGHT = 3.0
 C = 0.1
-# Document 004's Kamervragen are not used by default: a Vraag is asked verbatim against an index that
-# holds the same Vraag, so its "answerable" rows match their own text (top cosine 0.79 against 0.57 for
-# dev questions) and its unanswerable rows are long formal questions; with them the grouped-CV F1 fell
-# from 0.889 to 0.824 (measured with all 225 pairs). --kamervragen adds them.
+# Document 004's Kamervragen are not rows here: asked verbatim they find their own text (top cosine 0.79
+# against 0.57 for dev questions; with all 225 the grouped-CV F1 fell from 0.889 to 0.824). They train the
+# reader (scripts/train_reader.py) instead, with the passage side cut to the answer.
 SOURCES = {"dev", "dev-gold-removed"}
 # data/eval/train.jsonl (60 questions: 30 answerable, 30 near-topic unanswerable, 19 of those yes/no
 # questions about one's own case) is not used by default (--train adds it): with it, its own out-of-fold
 # F1 was 0.455, dev's fell from 0.889 to 0.852 (2 false abstentions) and probe's from 0.645 to 0.500 —
 # these features cannot tell an answered yes/no question from an unanswered one (2026-11-30).
-# Question sets, each row a citizen question as asked: dev.jsonl (the eval set), train.jsonl (more questions
-# of the same kind, written for training only) and probe.jsonl (never fitted: the held-out check printed last).
-QUESTION_SETS = {"dev": "dev.jsonl", "train": "train.jsonl", "probe": "probe.jsonl"}
 ASKED = ("dev", "train")  # the sources whose rows are questions as asked (weighted, threshold chosen on them)
 FLOOR = 0.43  # VRAAGBAAK_ABSTAIN_THRESHOLD's default: below it the engine abstains whatever the model says
 
@@ -64,83 +57,23 @@ def off_topic(r: dict) -> bool:
     return answerable.retrieval_confidence(r["features"]) < FLOOR
 
 
-def _qa_questions(service) -> list[dict]:
-    """(query, gold chunk ids) for each Vraag of document 004: the question text before "Antwoord"."""
-    file_of = {d.id: d.file for d in service.index.documents.values()}
-    out, seen = [], set()
-    for c in service.index.chunks:
-        if c.kind != "qa" or not (file_of.get(c.doc_id) or "").startswith(QA_DOC_PREFIX) or c.part[0] != 1:
-            continue
-        head = re.split(r"^\s*Antwoord\s*$", c.text, maxsplit=1, flags=re.M)[0]
-        head = re.sub(r"^\s*Vraag\s+\d+\s*$", " ", head, flags=re.M | re.I)
-        query = re.sub(r"\s+", " ", head).strip()
-        if len(query.split()) < 4 or query in seen:
-            continue
-        seen.add(query)
-        gold = {o.id for o in service.index.chunks
-                if o.doc_id == c.doc_id and set(o.question_numbers) & set(c.question_numbers)}
-        out.append({"id": f"qa{min(c.question_numbers) if c.question_numbers else len(out)}", "query": query,
-                    "gold_ids": gold})
-    return out
+def load_rows(reader: str = "mlp") -> list[dict]:
+    """Question rows of scripts/answerability_data.py with the reader's features merged in: out of fold
+    for the fitted sources (scripts/train_reader.py's CV), from the final reader for the held-out probes."""
+    from answerability_data import OUT, load
 
-
-def _rows_for(service, vectors, vocab, query: str, drop) -> dict:
-    from rag.answer.extractive import candidates
-
-    qv = service.encoder.encode_query(query)
-    passages = service.retriever.search(query, top_k=15, query_vector=qv)
-    kept = [p for p in passages if not drop(p)][:5]
-    cands = candidates(kept, vectors)
-    return answerable.features(query, qv, kept, cands, vocab).features
-
-
-def collect(service, cache: Path = CACHE, qa_limit: int | None = 0) -> list[dict]:
-    """Feature rows, appended to ``cache`` one question at a time (an interrupted run resumes)."""
-    from eval.metrics import contains
-    from rag.answer.extractive import SentenceVectors
-
-    vectors = SentenceVectors(service.encoder)
-    vocab = answerable.Vocabulary.from_index(service.index)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    rows = [json.loads(line) for line in cache.read_text().splitlines()] if cache.exists() else []
-    done = {r["group"] for r in rows}
-    sink = cache.open("a", encoding="utf-8")
-
-    def flush(new: list[dict]) -> None:
-        rows.extend(new)
-        sink.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in new))
-        sink.flush()
-        print(f"\r{len(rows)} rows", end="", file=sys.stderr)
-
-    for source, name in QUESTION_SETS.items():
-        path = PROJECT_ROOT / "data" / "eval" / name
-        questions = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()] if path.exists() else []
-        for q in questions:
-            if q["id"] in done:
-                continue
-            new = [{"group": q["id"], "source": source, "lang": q["lang"], "kind": q["kind"],
-                    "label": int(q["answerable"]),
-                    "features": _rows_for(service, vectors, vocab, q["question"], lambda p: False)}]
-            if q["answerable"] and q.get("gold") and source != "probe":
-                quotes = [g["quote"] for g in q["gold"]]
-                new.append({"group": q["id"], "source": f"{source}-gold-removed", "lang": q["lang"], "kind": q["kind"],
-                            "label": 0, "features": _rows_for(service, vectors, vocab, q["question"],
-                                                              lambda p: any(contains(p.chunk.text, t) for t in quotes))})
-            flush(new)
-    for q in _qa_questions(service)[:qa_limit]:
-        if q["id"] in done:
-            continue
-        gold = q["gold_ids"]
-
-        def is_gold(p, gold=gold):
-            return p.chunk.id in gold or bool(set(p.duplicates) & gold)
-
-        flush([{"group": q["id"], "source": "qa", "lang": "nl", "kind": "qa", "label": 1,
-                 "features": _rows_for(service, vectors, vocab, q["query"], lambda p: False)},
-                {"group": q["id"], "source": "qa-gold-removed", "lang": "nl", "kind": "qa", "label": 0,
-                 "features": _rows_for(service, vectors, vocab, q["query"], is_gold)}])
-    sink.close()
-    print(file=sys.stderr)
+    rows, _ = load()
+    rows = [r for r in rows if r.get("features")]
+    reading = {}
+    suffix = ".jsonl" if reader == "mlp" else f".{reader}.jsonl"
+    for name in ("reader_oof" + suffix, "reader_heldout" + suffix):
+        path = OUT / name
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                x = json.loads(line)
+                reading[(x.pop("group"), x.pop("source"))] = x
+    for r in rows:
+        r["features"] = {**r["features"], **reading.get((r["group"], r["source"]), {})}
     return rows
 
 
@@ -232,7 +165,7 @@ def cross_validate(rows: list[dict], names=answerable.FEATURES, sources=None, fo
     return out
 
 
-def nested_cv(rows: list[dict], folds: int = 5) -> dict:
+def nested_cv(rows: list[dict], names=answerable.FEATURES, folds: int = 5) -> dict:
     """Grouped CV with the hyperparameter choice (C × dev weight) made inside each outer training fold
     by an inner grouped CV: the estimate that does not profit from choosing on the test questions."""
     fold = fold_of(rows, folds)
@@ -242,12 +175,12 @@ def nested_cv(rows: list[dict], folds: int = 5) -> dict:
         best = None
         for c in (0.03, 0.1, 0.3, 1.0):
             for w in (1.0, 3.0):
-                s = cross_validate(train, folds=folds - 1, c=c, dev_weight=w)
+                s = cross_validate(train, names, folds=folds - 1, c=c, dev_weight=w)
                 key = (s["false_abstention_rate"] <= 0.03, s["f1"], -s["false_abstentions"])
                 if best is None or key > best[0]:
                     best = (key, c, w)
         chosen.append((best[1], best[2]))
-        model = fit(train, c=best[1], dev_weight=best[2])
+        model = fit(train, names, c=best[1], dev_weight=best[2])
         for r in rows:
             if fold[r["group"]] == k and r["source"] == "dev":
                 p = 0.0 if off_topic(r) else model.probability(r["features"])
@@ -256,58 +189,66 @@ def nested_cv(rows: list[dict], folds: int = 5) -> dict:
     return {**scores(prob, labels, 0.5), "chosen": chosen}
 
 
+BASE = tuple(f for f in answerable.FEATURES if not f.startswith("reader"))
+VARIANTS = {  # name → features; the first ships (chosen on the probes, with dev CV: README "Answerability")
+    "all + reader_best": BASE + ("reader_best",),
+    "all, no reader (before)": BASE,
+    "all + reader_best + reader_at_cosine": BASE + ("reader_best", "reader_at_cosine"),
+    "cosines + reader": ("dense_top", "dense_margin", "sentence_best", "sentence_margin", "reader_best",
+                         "reader_at_cosine"),
+    "cosines only": ("dense_top", "dense_margin", "sentence_best", "sentence_margin"),
+}
+
+
+def held_out(model: answerable.Model, rows: list[dict]) -> dict:
+    """The model's figures on held-out rows (never fitted): overall and for yes/no questions."""
+    prob = [0.0 if off_topic(r) else model.probability(r["features"]) for r in rows]
+    out = scores(prob, [r["label"] for r in rows], model.threshold)
+    yn = [(p, r) for p, r in zip(prob, rows) if r.get("yesno")]
+    if yn:
+        out["yesno"] = scores([p for p, _ in yn], [r["label"] for _, r in yn], model.threshold)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--refit", action="store_true", help="fit on the cached features as they are (no model)")
-    ap.add_argument("--fresh", action="store_true", help="recompute the features")
     ap.add_argument("--out", type=Path, default=answerable.MODEL_PATH)
-    ap.add_argument("--kamervragen", action="store_true",
-                    help="also fit on document 004's Vraag/Antwoord pairs (see SOURCES: it measured worse)")
-    ap.add_argument("--qa-limit", type=int, default=None, help="with --kamervragen: only the first N pairs")
     ap.add_argument("--nested", action="store_true", help="also print the nested-CV estimate (~1 min)")
     ap.add_argument("--train", action="store_true", help="also fit on data/eval/train.jsonl (see SOURCES)")
+    ap.add_argument("--variant", default=next(iter(VARIANTS)), choices=list(VARIANTS), help="the features to ship")
+    ap.add_argument("--reader", default="mlp", choices=("mlp", "head", "maxsim"),
+                    help="whose reader features (scripts/train_reader.py --variant): mlp ships, the others are measured")
     args = ap.parse_args()
-    if args.fresh:
-        CACHE.unlink(missing_ok=True)
-    if args.refit:
-        rows = [json.loads(line) for line in CACHE.read_text().splitlines()]
-    else:
-        from rag.service import Vraagbaak
-
-        rows = collect(Vraagbaak.open(), qa_limit=args.qa_limit if args.kamervragen else 0)
-    sources = (SOURCES | ({"qa", "qa-gold-removed"} if args.kamervragen else set())
-               | ({"train", "train-gold-removed"} if args.train else set()))
-    probe = [r for r in rows if r["source"] == "probe"]
+    rows = load_rows(args.reader)
+    sources = SOURCES | ({"train", "train-gold-removed"} if args.train else set())
+    probes = {s: [r for r in rows if r["source"] == s] for s in ("probe", "probe2")}
     rows = [r for r in rows if r["source"] in sources]
-    if args.qa_limit is not None:
-        keep = {r["group"] for r in rows if r["source"].startswith("qa")}
-        keep = set(sorted(keep, key=lambda g: int(g[2:]))[:args.qa_limit])
-        rows = [r for r in rows if not r["source"].startswith("qa") or r["group"] in keep]
     print(f"{len(rows)} rows: " + ", ".join(f"{s} {sum(r['source'] == s for r in rows)}"
-                                           for s in ("dev", "dev-gold-removed", "train", "train-gold-removed", "qa",
-                                                     "qa-gold-removed")))
-    variants = {"all features": answerable.FEATURES,
-                "cosines only": ("dense_top", "dense_margin", "sentence_best", "sentence_margin")}
+                                           for s in ("dev", "dev-gold-removed", "train", "train-gold-removed")))
     results = {}
-    for name, names in variants.items():
+    for name, names in VARIANTS.items():
         res = results[name] = cross_validate(rows, names)
         print(f"\n{name} (grouped {5}-fold CV, dev questions out of fold): "
               f"{json.dumps({k: v for k, v in res.items() if k != 'per_language'})}")
         for lang, s in (res.get("per_language") or {}).items():
             print(f"  {lang}: {s}")
-    if args.nested:
-        print(f"\nnested CV (C and dev weight chosen inside each fold): {json.dumps(nested_cv(rows))}")
-    model = fit(rows)
-    flags = " --kamervragen" * args.kamervragen + " --train" * args.train + (f" --qa-limit {args.qa_limit}" if args.qa_limit is not None else "")
+        model = fit(rows, names)
+        for probe, prows in probes.items():  # held out: never fitted, judged on questions nobody tuned for
+            if prows:
+                print(f"  {probe}, held out ({len(prows)} questions): {json.dumps(held_out(model, prows))}")
+        if args.nested and name == args.variant:
+            print(f"  nested CV (C and dev weight chosen inside each fold): {json.dumps(nested_cv(rows, names))}")
+    if args.reader != "mlp":
+        print(f"\n--reader {args.reader}: measured only; {args.out} is written with the shipped reader's features")
+        return
+    names = VARIANTS[args.variant]
+    model = fit(rows, names)
+    flags = " --train" * args.train + (f" --variant '{args.variant}'" if args.variant != next(iter(VARIANTS)) else "")
     final = answerable.Model(model.features, tuple(round(v, 6) for v in model.mean), tuple(round(v, 6) for v in model.scale),
                              tuple(round(v, 6) for v in model.coef), round(model.intercept, 6), model.threshold,
                              {"trained_by": "scripts/train_answerability.py" + flags, "rows": len(rows), "C": C,
-                              "dev_weight": DEV_WEIGHT, "cv_dev": {k: v for k, v in results["all features"].items()
+                              "dev_weight": DEV_WEIGHT, "cv_dev": {k: v for k, v in results[args.variant].items()
                                                                    if k not in ("wrong",)}})
-    if probe:  # held out: never fitted, printed so a change is judged on questions nobody tuned for
-        held_out = [0.0 if off_topic(r) else final.probability(r["features"]) for r in probe]
-        print(f"\nprobe.jsonl, held out ({len(probe)} questions, the final model): "
-              f"{json.dumps(scores(held_out, [r['label'] for r in probe], final.threshold))}")
     args.out.write_text(json.dumps(final.to_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}: threshold {final.threshold}; coefficients " +
           ", ".join(f"{n} {w:+.2f}" for n, w in zip(final.features, final.coef)))

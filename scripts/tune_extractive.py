@@ -7,6 +7,9 @@ answers whose first sentence holds a key fact. Few knobs and a small grid, so th
 signal matters rather than fit the dev set.
 
     nice -n 10 .venv/bin/python scripts/tune_extractive.py [--questions data/eval/dev.jsonl]
+
+The reader's weight (how much "this sentence answers", rag/answer/reader.py, counts next to similarity) is
+judged here on dev and then on the probes, which nothing is tuned on (--questions data/eval/probe.jsonl).
 """
 
 from __future__ import annotations
@@ -21,18 +24,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eval import answer_metrics as am  # noqa: E402
 from eval.harness import first_sentence  # noqa: E402
-from rag.answer import answerable, extractive  # noqa: E402
+from rag.answer import answerable, extractive, reader  # noqa: E402
 from rag.answer.facts import CorpusLexicon  # noqa: E402
 from rag.config import PROJECT_ROOT  # noqa: E402
 from rag.service import Vraagbaak  # noqa: E402
 
 GRID = {
     "similarity only (select)": None,
-    "compose, no bonuses": extractive.ComposeConfig(type_bonus=0.0, coverage_weight=0.0),
-    "compose, type only": replace(extractive.COMPOSE, coverage_weight=0.0),
-    "compose, coverage only": replace(extractive.COMPOSE, type_bonus=0.0),
-    "compose (default)": extractive.COMPOSE,
-    "compose, type 0.08 coverage 0.15": replace(extractive.COMPOSE, type_bonus=0.08, coverage_weight=0.15),
+    "compose, no reader (before)": replace(extractive.COMPOSE, reader_weight=0.0),
+    "compose, reader 0.10 (lead)": replace(extractive.COMPOSE, reader_weight=0.10),
+    "compose, reader 0.30 (lead)": replace(extractive.COMPOSE, reader_weight=0.30),
+    "compose (default: reader 1.0 for the lead)": extractive.COMPOSE,
+    "compose, no bonuses": replace(extractive.COMPOSE, type_bonus=0.0, coverage_weight=0.0),
     "compose, no fact rule": replace(extractive.COMPOSE, min_new_stems=0),
 }
 
@@ -44,6 +47,7 @@ def main() -> None:
     service = Vraagbaak.open()
     vectors = extractive.SentenceVectors(service.encoder)
     vocab = answerable.Vocabulary.from_index(service.index)
+    head = reader.load_reader()
     lexicon = CorpusLexicon.from_texts(c.text for c in service.index.chunks)
     rows = [json.loads(line) for line in args.questions.open() if line.strip()]
     rows = [r for r in rows if r["answerable"] and r.get("reference_answer")]
@@ -52,13 +56,17 @@ def main() -> None:
         qv = service.encoder.encode_query(r["question"])
         passages = service.retriever.search(r["question"], top_k=5, query_vector=qv)
         n = min(extractive.CONFIG.max_passages, len(passages))
-        cands = [c for c in extractive.candidates(passages[:5], vectors) if c.source <= n]
-        prepared.append((r, qv, cands, n))
+        cands = extractive.candidates(passages[:5], vectors)
+        reading = reader.read(head, qv, cands)
+        cands = [replace(c, answers=float(z)) for c, z in zip(cands, reading)]
+        prepared.append((r, qv, cands, n, passages))
     for name, weights in GRID.items():
         recall, first, sentences = [], [], []
-        for r, qv, cands, n in prepared:
-            picked = (extractive.select(qv, cands, n) if weights is None
-                      else extractive.compose(r["question"], qv, cands, n, vocab, weights=weights))
+        for r, qv, cands, n, passages in prepared:
+            picked = (extractive.select(qv, [c for c in cands if c.source <= n], n) if weights is None
+                      else extractive.compose(r["question"], qv, [c for c in cands if c.source <= n], n, vocab,
+                                             weights=weights, passages=passages,
+                                             others=[c for c in cands if c.source > n]))
             text = extractive.render_answer(picked)
             same = r["lang"] == "nl"
             kf = am.key_fact_recall(am.strip_markers(text), r["reference_answer"], same, lexicon, "nl", r["lang"])

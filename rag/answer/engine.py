@@ -36,9 +36,12 @@ import functools
 import logging
 import time
 import weakref
+from dataclasses import replace
 from typing import AsyncIterator, Callable
 
-from rag.answer import abstain, answerable, extractive, followup, generate, referral, rewrite, timing
+import numpy as np
+
+from rag.answer import abstain, answerable, extractive, followup, generate, reader, referral, rewrite, timing
 from rag.answer.context import CANDIDATE_PASSAGES, AnswerEvent, Context, lexicon
 from rag.answer.language import prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError
@@ -86,6 +89,7 @@ class AnswerEngine:
         prepare_language()  # lingua's models, here rather than in the first question
         self.vocabulary = answerable.Vocabulary.from_index(service.index)
         self.answerability = answerable.load_model()
+        self.reader = reader.load_reader()  # ReaderError (what to do) when its weights are missing or altered
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
@@ -138,10 +142,15 @@ class AnswerEngine:
             return self.settings.auto_mode if self.llm_configured else "extractive"
         return mode
 
+    def _read(self, query_vector, cands: list) -> list:
+        """``cands`` with the reader's logit set: does each one answer, not only share the topic?"""
+        return [replace(c, answers=float(z)) for c, z in zip(cands, reader.read(self.reader, query_vector, cands))]
+
     def _retrieve_sync(self, query: str, top_k: int) -> tuple:
         qv = self.service.encoder.encode_query(query)
         passages = self.service.retriever.search(query, top_k=top_k, query_vector=qv)
         cands = extractive.candidates(passages[:CANDIDATE_PASSAGES], self.sentence_vectors)
+        cands = self._read(qv, cands)
         sources = [Source.from_passage(p) for p in passages]
         self.verifier._prepare(sources)
         self.verifier.source_vectors(sources)
@@ -158,7 +167,8 @@ class AnswerEngine:
         qv, passages, cands, sources = await self._run(self._retrieve_sync, query, top_k, retrieval=True)
         conf = abstain.confidence(passages, extractive.best_sentence_similarity(qv, cands))
         # A follow-up is judged with the question it follows (as it was retrieved).
-        evidence = answerable.features(query, qv, passages[:CANDIDATE_PASSAGES], cands, self.vocabulary)
+        evidence = answerable.features(query, qv, passages[:CANDIDATE_PASSAGES], cands, self.vocabulary,
+                                       reading=np.array([c.answers for c in cands], dtype=np.float32))
         decision = self.answerability.decide(evidence, passages, floor=self.settings.abstain_threshold)
         ctx = Context(question=question, language=resolved.language, passages=passages,
                       query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
@@ -166,6 +176,8 @@ class AnswerEngine:
                       previous=frozenset(extractive.previous_sentences(timing.undated(history) if resolved.dependent else None)))
         if not self._should_abstain(ctx):  # statements of the question's time (after the decision: it keeps its evidence)
             ctx = await self._run(timing.refresh, self, ctx, query)
+            if any(c.answers is None for c in ctx.candidates):  # taken-in passages: their sentences read too
+                ctx.candidates = self._read(ctx.query_vector, ctx.candidates)
         return ctx
 
     def _answer(self, ctx: Context, text: str, mode: str, **fields) -> Answer:
@@ -188,7 +200,8 @@ class AnswerEngine:
     async def _extractive(self, ctx: Context, **fields) -> Answer:
         n = min(extractive.CONFIG.max_passages, len(ctx.passages))
         cands = timing.pool(ctx, n)  # the top passages and any of the question's time taken in (timing.refresh)
-        picked = extractive.compose(ctx.question, ctx.query_vector, cands, n, self.vocabulary, previous=ctx.previous)
+        picked = extractive.compose(ctx.question, ctx.query_vector, cands, n, self.vocabulary, previous=ctx.previous,
+                                    passages=ctx.passages, others=[c for c in ctx.candidates if c not in cands])
         picked = timing.arrange(picked, cands, ctx)  # the newest statement in, and leading
         if not picked:
             return self._abstention(ctx, "extractive", **fields)

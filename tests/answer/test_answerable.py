@@ -125,6 +125,11 @@ def test_features_and_decision_on_a_small_case():
     # Non-Dutch/English questions: lexical features switched off rather than read as "unknown terms"
     ev3 = answerable.features("Neden toplantı durduruldu?", q, passages, cands, vocab, language="other")
     assert ev3.features["lexical"] == 0.0 and ev3.features["unknown_terms"] == 0.0
+    # the reader's logits: its best, and the one of the best-cosine sentence; none read → "nothing answers"
+    assert f["reader_best"] == answerable.NO_READING
+    read = answerable.features("Waarom is het overleg gestopt?", q, passages, cands, vocab, language="nl",
+                               reading=np.array([-0.5, 1.5], dtype=np.float32)).features
+    assert read["reader_best"] == pytest.approx(1.5) and read["reader_at_cosine"] == pytest.approx(-0.5)
 
 
 def test_model_json_round_trip_and_reason(tmp_path):
