@@ -47,6 +47,8 @@ from api.errors import ApiError, stream_error
 from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelList, UserMessage
 from api.schemas import ErrorResponse
 from api.security import public_access
+from rag.answer.payload import personal_referral
+from rag.answer.referral import strip_personal_line
 from rag.config import Settings
 from rag.service import QueryError, validate_query
 
@@ -77,7 +79,7 @@ def count_tokens(text: str) -> int:
 
 def assistant_turn(text: str) -> str:
     """An assistant turn sent back as history, without the sources footer and notices Vraagbaak added."""
-    text = strip_footer(text)
+    text = strip_personal_line(strip_footer(text))
     for notice in notices():
         text = text.replace(f"\n\n{notice}", "").replace(notice, "")
     return text
@@ -140,6 +142,7 @@ def _info(answer) -> dict:
             "unsupported_sentences": list(answer.unsupported_sentences or ()),
             "fallback_reason": answer.fallback_reason, "as_of": getattr(answer, "as_of", None),
             "referral": answer.referral.to_dict() if getattr(answer, "referral", None) else None,
+            "personal_referral": personal_referral(answer),
             "llm": {"model": answer.llm_model, "error": answer.llm_error}}
 
 
@@ -169,11 +172,14 @@ def _event_chunk(completion_id: str, model: str, event: dict) -> bytes:
 
 
 def _endings(answer, mode: str, settings: Settings) -> str:
-    """What follows the answer text: a one-line notice when the generative model was asked for and the
-    answer is extractive, then the sources footer."""
+    """What follows the answer text: the own case's channel (``personal_referral``), a one-line notice when
+    the generative model was asked for and the answer is extractive, then the sources footer."""
     notice = ""
+    personal = personal_referral(answer)
+    if personal:  # the own case's channel, a line of its own after the cited sentences
+        notice = "\n\n" + personal["text"]
     if mode == "generative" and answer.mode_used == "extractive" and not answer.abstained:
-        notice = "\n\n" + say("extractive_notice", answer.language or asker_language(answer.question))
+        notice += "\n\n" + say("extractive_notice", answer.language or asker_language(answer.question))
     return notice + (sources_footer(answer) if settings.chat_sources_footer else "")
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
-from api.schemas import CitationOut, LlmInfo, ReferralOut, json_int
+from api.schemas import CitationOut, LlmInfo, PersonalReferralOut, ReferralOut, json_int
 
 MODELS = {"vraagbaak": "auto", "vraagbaak-extractive": "extractive", "vraagbaak-generative": "generative",
           "vraagbaak-plain": "plain"}
@@ -114,6 +114,7 @@ class VraagbaakInfo(BaseModel):
     fallback_reason: str | None = None
     as_of: str | None = Field(None, description="The date of the answer's newest cited source (as /v1/ask's as_of)")
     referral: ReferralOut | None = None
+    personal_referral: PersonalReferralOut | None = None
     llm: LlmInfo
     task: str | None = Field(None, description="The chat-UI background task this was answered as (title, tags, "
                                                "follow_ups, …), without retrieval; null for a question")

@@ -203,6 +203,13 @@ class ReferralOut(BaseModel):
     method: Literal["keywords", "embedding", "general"] = Field(description="How the topic was found")
 
 
+class PersonalReferralOut(ReferralOut):
+    """Where to ask about one's own case when the answer gives the policy (data/referrals.json)."""
+
+    text: str = Field(description="The line to show after the answer, in the referral's language",
+                      examples=["Voor uw eigen situatie: DUO (https://duo.nl) – voert de inburgering uit."])
+
+
 class LlmInfo(BaseModel):
     model: str | None = None
     error: str | None = None
@@ -230,6 +237,9 @@ class AskResponse(BaseModel):
     language: str | None = Field(None, description="The question's language as detected (ISO 639-1: nl, en, tr, ar, "
                                                     "pl, uk, de, fr, es); extractive answers quote the Dutch documents")
     referral: ReferralOut | None = Field(None, description="Set when abstained: where the asker can get the answer")
+    personal_referral: PersonalReferralOut | None = Field(
+        None, description="Set when the question is about the asker's own case and is answered: the documents give "
+                          "the policy, this channel the personal case. Show `text` as a line of its own after the answer")
     llm: LlmInfo
     took_ms: float
 

@@ -213,3 +213,7 @@ class Answer:
     answerability: dict | None = None
     as_of: str | None = None  # the date of the newest cited source (ISO, possibly partial); None: abstained or undated
     date_labels: dict = field(default_factory=dict)  # source n → its document's date label as written in ``text``
+    # Set on answers to a question about the asker's own case (answerable.own_case): the documents give the
+    # policy, this channel the personal case. Shown as a separate trailing line (referral.personal_line),
+    # never inside ``text``, whose every sentence carries a citation.
+    personal_referral: Referral | None = None

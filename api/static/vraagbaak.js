@@ -564,6 +564,16 @@
       answerBox.lang = done.mode_used === "extractive" && !abstained ? "nl" : (done.language || state.lang);
     } else answerBox.removeAttribute("lang");
     renderAnswerText(answerBox, state.text);
+    // An own-case question answered at policy level: where to ask about one's own situation, in the
+    // asker's language, on a line of its own (not one of the answer's cited sentences).
+    var personal = done && !abstained ? done.personal_referral : null;
+    var personalBox = $("personal-referral");
+    personalBox.hidden = !personal;
+    personalBox.textContent = personal ? personal.text : "";
+    if (personal) {
+      personalBox.lang = personal.language;
+      personalBox.dir = direction(personal.language);
+    }
 
     var note = "";
     if (done && !abstained) {

@@ -128,6 +128,22 @@ def personal(question: str) -> bool:
     return bool(_PERSONAL.search(question))
 
 
+# The asker's own case: the first person singular in the six languages — "Mag ik …", "Moet mijn
+# werkgever …", "Can I …", "Do I have to …", "… alabilir miyim?", "Czy mogę …", "Чи можу я …", "هل يمكنني …".
+# Narrower than ``personal`` ("we"/"ons" in "Wat doen we tegen discriminatie?" is no own case).
+_OWN_CASE = re.compile(
+    r"\b(ik|mijn|mij|I|my|me|myself|ben|benim|bana|beni|bende|m[iıuü]y[iıuü]m|mnie|mój|moja|moje|moim|"
+    r"mojej|mogę|muszę|jestem|mam|dostanę|powinienem|powinnam|я|мені|мене|мій|моя|моє|мої|можу|мушу|маю|"
+    r"отримаю|повинен|повинна)\b|أنا|لدي|عندي|يمكنني|أستطيع|علي\s+أن|يجب\s+علي|يحق\s+لي|هل\s+أ", re.I)
+
+
+def own_case(question: str) -> bool:
+    """The question asks about the asker's own situation ("Mag ik …", "Can I …", "Czy mogę …"): an answer
+    from the documents is policy, so it also names where to ask about one's own case (rag/answer/referral.py)."""
+    # "I" is English only in capitals; lowercase "i" is a Polish conjunction.
+    return any(m.group(0) != "i" for m in _OWN_CASE.finditer(question))
+
+
 def question_names(question: str) -> list[str]:
     """Acronyms and capitalised words of the question, not counting a sentence's first word."""
     firsts = {m.group(2) for m in _FIRST_WORD.finditer(question)}

@@ -181,6 +181,11 @@ class AnswerEngine:
         return ctx
 
     def _answer(self, ctx: Context, text: str, mode: str, **fields) -> Answer:
+        if not fields.get("abstained") and answerable.own_case(ctx.question):
+            # The documents answer at the level of policy; the table's channel for the topic decides one's own
+            # case (no line when no topic fits: the general pointer adds nothing to an answer).
+            refer = self.referrer.refer(ctx.question, ctx.language, ctx.query_vector)
+            fields["personal_referral"] = refer if refer.topic else None
         return Answer(question=ctx.question, text=text, passages=ctx.passages, mode_used=mode,
                       language=ctx.language, took_ms=(time.perf_counter() - ctx.started) * 1000, **fields)
 

@@ -22,6 +22,16 @@ def citations(passages, related: bool = False, date_labels: dict | None = None) 
             for n, p in enumerate(passages or (), start=1)]
 
 
+def personal_referral(answer) -> dict | None:
+    """The own-case referral of an answer with the line to show (rag/answer/referral.personal_line), or None."""
+    from rag.answer.referral import personal_line
+
+    referral = getattr(answer, "personal_referral", None)
+    if referral is None or answer.abstained:
+        return None
+    return {**referral.to_dict(), "text": personal_line(referral)}
+
+
 def ask_payload(answer) -> dict:
     """The /v1/ask response for an engine Answer (rag.types.Answer), with a new answer_id."""
     return {
@@ -42,6 +52,7 @@ def ask_payload(answer) -> dict:
         "fallback_reason": answer.fallback_reason,
         "language": answer.language,
         "referral": answer.referral.to_dict() if getattr(answer, "referral", None) else None,
+        "personal_referral": personal_referral(answer),
         "llm": {"model": answer.llm_model, "error": answer.llm_error},
         "took_ms": round(float(answer.took_ms), 1),
     }

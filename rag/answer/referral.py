@@ -39,28 +39,34 @@ _ARABIC = re.compile(r"[\u0600-\u06FF]")
 # One notice per language: not answered; where to ask (one line per channel); the related passages. The last
 # claims no shared topic: a far-off question (a library's opening hours) gets the closest passages too.
 TEXTS = {
-    "nl": {"not_answered": "De documenten van Vraagbaak geven geen antwoord op deze vraag.",
+    "nl": {"own_case": "Voor uw eigen situatie: {channels}.",
+           "not_answered": "De documenten van Vraagbaak geven geen antwoord op deze vraag.",
            "ask": "Waar u het kunt vragen: {channels}.",
            "general": "Weet u niet waar u met uw vraag terecht kunt? {channels}.",
            "related": "Hieronder staan de passages die er het dichtst bij komen, maar ze zijn geen antwoord op "
                       "uw vraag."},
-    "en": {"not_answered": "The documents Vraagbaak searches do not answer this question.",
+    "en": {"own_case": "For your own situation: {channels}.",
+           "not_answered": "The documents Vraagbaak searches do not answer this question.",
            "ask": "Where to ask: {channels}.",
            "general": "Not sure where to ask? {channels}.",
            "related": "Below are the passages that come closest, but they do not answer your question."},
-    "tr": {"not_answered": "Vraagbaak'ın aradığı belgeler bu soruyu yanıtlamıyor.",
+    "tr": {"own_case": "Kendi durumunuz için: {channels}.",
+           "not_answered": "Vraagbaak'ın aradığı belgeler bu soruyu yanıtlamıyor.",
            "ask": "Nereye sorabilirsiniz: {channels}.",
            "general": "Nereye soracağınızı bilmiyor musunuz? {channels}.",
            "related": "Aşağıda sorunuza en yakın pasajlar yer alıyor, ancak bunlar sorunuzun yanıtı değildir."},
-    "ar": {"not_answered": "الوثائق التي يبحث فيها Vraagbaak لا تجيب عن هذا السؤال.",
+    "ar": {"own_case": "بشأن وضعك الشخصي: {channels}.",
+           "not_answered": "الوثائق التي يبحث فيها Vraagbaak لا تجيب عن هذا السؤال.",
            "ask": "الجهة التي يمكنك سؤالها: {channels}.",
            "general": "لا تعرف إلى من تتوجه بسؤالك؟ {channels}.",
            "related": "تجد أدناه أقرب المقاطع إلى سؤالك، لكنها لا تجيب عنه."},
-    "pl": {"not_answered": "Dokumenty, które przeszukuje Vraagbaak, nie odpowiadają na to pytanie.",
+    "pl": {"own_case": "W Twojej indywidualnej sprawie: {channels}.",
+           "not_answered": "Dokumenty, które przeszukuje Vraagbaak, nie odpowiadają na to pytanie.",
            "ask": "Gdzie zapytać: {channels}.",
            "general": "Nie wiesz, gdzie zapytać? {channels}.",
            "related": "Poniżej znajdują się fragmenty najbliższe Twojemu pytaniu, ale nie są odpowiedzią na nie."},
-    "uk": {"not_answered": "Документи, у яких шукає Vraagbaak, не відповідають на це запитання.",
+    "uk": {"own_case": "Щодо вашої власної ситуації: {channels}.",
+           "not_answered": "Документи, у яких шукає Vraagbaak, не відповідають на це запитання.",
            "ask": "Куди звернутися: {channels}.",
            "general": "Не знаєте, куди звернутися? {channels}.",
            "related": "Нижче наведено уривки, найближчі до вашого запитання, але вони не є відповіддю на нього."},
@@ -218,9 +224,29 @@ class Referrer:
                         language=lang, channels=channels, method=method)
 
 
+def channel_lines(referral: Referral) -> str:
+    """The channels as one clause: "name (url) – what it does; …"."""
+    return "; ".join(c["name"] + (f" ({c['url']})" if c["url"] else "") + " – " + c["does"] for c in referral.channels)
+
+
+def personal_line(referral: Referral) -> str:
+    """The line an answer to a question about one's own case ends with: the documents give the policy,
+    the channel decides the case ("Voor uw eigen situatie: DUO (https://duo.nl) – …."). No [n]: it is a
+    referral, not a claim from the sources, and is shown apart from the answer's cited sentences."""
+    return TEXTS[referral.language]["own_case"].format(channels=channel_lines(referral))
+
+
+_PERSONAL_LINE = re.compile(r"(?:\n\n|^)(?:" + "|".join(re.escape(t["own_case"].split("{")[0]) for t in TEXTS.values())
+                            + r")[^\n]*", re.MULTILINE)
+
+
+def strip_personal_line(text: str) -> str:
+    """``text`` without a ``personal_line`` (an assistant turn sent back as history holds one)."""
+    return _PERSONAL_LINE.sub("", text) if text else text
+
+
 def notice(referral: Referral) -> str:
     """The abstention text: not answered; where to ask; the passages shown are related, not the answer."""
     texts = TEXTS[referral.language]
-    lines = [c["name"] + (f" ({c['url']})" if c["url"] else "") + " – " + c["does"] for c in referral.channels]
-    where = texts["ask" if referral.topic else "general"].format(channels="; ".join(lines))
+    where = texts["ask" if referral.topic else "general"].format(channels=channel_lines(referral))
     return " ".join([texts["not_answered"], where, texts["related"]])

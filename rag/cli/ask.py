@@ -100,6 +100,9 @@ def format_answer(payload: dict, width: int | None = None) -> str:
         if numbers:
             out.append("Related passages (the closest in the documents; they do not answer the question):")
     else:
+        personal = payload.get("personal_referral")
+        if personal:  # the own case's channel: a line of its own, not one of the cited sentences
+            out.extend([wrap.fill(personal["text"]), ""])
         numbers = _cited(payload)
         if numbers:
             out.append("Sources:")

@@ -79,6 +79,24 @@ def test_personal_cues_and_names():
     assert answerable.question_names("Waarom stopte het overleg?") == []  # a sentence's first word is no name
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("Mag ik als statushouder zelf een gemeente kiezen?", True),
+    ("Moet mijn werkgever een vergunning aanvragen?", True),
+    ("Can I keep my salary while I live in an AZC?", True),
+    ("Do I have to pass the exam again?", True),
+    ("Hollanda'da çalışabilir miyim?", True),
+    ("Czy mogę pracować w Holandii?", True),
+    ("Чи можу я працювати в Нідерландах?", True),
+    ("هل يمكنني العمل في هولندا؟", True),
+    ("Waarom is de Wet overleg minderhedenbeleid ingetrokken?", False),
+    ("Wat doen we in Nederland tegen discriminatie?", False),  # "we" is no own case
+    ("Hükümet imamları araştırdı mı?", False),  # the Turkish question particle is not Polish "mi"
+    ("Czy rząd i gminy współpracują?", False),  # Polish "i" (and) is not English "I"
+])
+def test_own_case_questions(question, expected):
+    assert answerable.own_case(question) is expected
+
+
 def test_coverage_is_idf_weighted_over_stems():
     vocab = answerable.Vocabulary({"inburger": 3.0, "boete": 1.0, "termijn": 1.0}, n_docs=100)
     q = vocab.analyze("Hoe hoog is de boete bij inburgering?")

@@ -4,7 +4,8 @@ The table (data/referrals.json) is valid: every topic has a channel and texts in
 and a url only when it is an organisation's whole site. A notice contains no url outside the table.
 Topics are found for questions in nl, en, tr, ar, pl and uk, and on the dev set's unanswerable
 questions the engine abstains on; a question on a table topic that the documents answer is answered,
-not referred (the table never decides answerability)."""
+not referred (the table never decides answerability) — and when it is about the asker's own case, the
+answer names the channel for that case on a line of its own."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ import re
 
 import pytest
 
-from rag.answer.referral import TEXT_LANGUAGES, TEXTS, Referrer, TableError, load_table, notice, table_urls
+from rag.answer.payload import ask_payload
+from rag.answer.referral import (TEXT_LANGUAGES, TEXTS, Referrer, TableError, load_table, notice, personal_line,
+                                 strip_personal_line, table_urls)
+from rag.answer.sentences import split_spans
 from rag.config import PROJECT_ROOT
 
 URL = re.compile(r"https?://[^\s)]+")
@@ -186,3 +190,35 @@ def test_an_off_topic_question_in_arabic_is_referred_in_arabic(engine):
     assert answer.abstained and answer.language == "ar"
     assert answer.referral.topic == "driving_licence" and answer.referral.url == "https://www.rdw.nl"
     assert answer.text.startswith(TEXTS["ar"]["not_answered"]) and "RDW" in answer.text
+
+
+# ---------------------------------------------------------------- one's own case, answered at policy level
+
+def test_an_own_case_question_the_documents_answer_is_answered_and_names_the_personal_channel(engine):
+    """The documents say what happens with bijstand on refusing a startbaan (policy); the gemeente decides
+    the asker's own case: a separate line names it, in the asker's language, outside the cited sentences."""
+    answer = ask(engine, "Wat gebeurt er met mijn bijstand als ik een startbaan weiger?")
+    assert not answer.abstained and answer.personal_referral is not None
+    ref = answer.personal_referral
+    assert ref.topic == "social_assistance" and ref.language == "nl" and "gemeente" in ref.channel.lower()
+    line = personal_line(ref)
+    assert line.startswith("Voor uw eigen situatie: ") and ref.channel in line
+    assert line not in answer.text and all("[" in s.text for s in split_spans(answer.text))
+    payload = ask_payload(answer)
+    assert payload["personal_referral"]["text"] == line and payload["referral"] is None
+    assert strip_personal_line(answer.text + "\n\n" + line) == answer.text
+
+
+def test_a_policy_question_gets_no_personal_line(engine):
+    answer = ask(engine, "Waarom is de WOM ingetrokken?")
+    assert not answer.abstained and answer.personal_referral is None
+    assert ask_payload(answer)["personal_referral"] is None
+
+
+@pytest.mark.parametrize("language", TEXT_LANGUAGES)
+def test_the_personal_line_in_each_language(referrer, encoder, language):
+    question = "Moet ik als statushouder inburgeren?"
+    ref = referrer.refer(question, language, encoder.encode_query(question))
+    line = personal_line(ref)
+    assert line.startswith(TEXTS[language]["own_case"].split("{")[0]) and ref.channel in line
+    assert strip_personal_line("Antwoord [1].\n\n" + line) == "Antwoord [1]."
