@@ -219,7 +219,7 @@ def test_answerable_dev_question_is_answered(engine, qid):
 
 
 # Near-topic personal questions the model refuses (dc004, dc018 for a missing answer type). Still answered
-# with on-topic quotes, and so not listed here: db028, db029, dc003, dc013, dc023, dc024, dc037 (see README).
+# with on-topic quotes, and so not listed here: dc003, dc013, dc023, dc037 (see README).
 @pytest.mark.parametrize("qid", ["dc004", "dc018", "dc036", "dc016"])
 def test_near_topic_personal_question_abstains_with_a_decision(engine, qid):
     answer = run(engine.answer(DEV[qid]["question"], mode="extractive"))
@@ -227,6 +227,26 @@ def test_near_topic_personal_question_abstains_with_a_decision(engine, qid):
     d = answer.answerability
     assert d["answerable"] is False and d["reason"] in set(answerable.REASONS.values())
     assert d["related"] and all(1 <= n <= len(answer.passages) for n in d["related"])
+
+
+# Issue 25: yes/no questions about one's own case. The documents say nothing about volunteering from an azc
+# (dc024) or kinderopvangtoeslag at 24 hours a week (dc011): refused, and the notice names the channel that
+# decides the case. Dev questions (fitted on): these guard the behaviour; the probes judge it (README).
+@pytest.mark.parametrize("qid, channel", [("dc024", "COA"), ("dc011", "Toeslagen")])
+def test_near_topic_own_case_question_is_refused_with_its_channel(engine, qid, channel):
+    question = DEV[qid]["question"]
+    assert answerable.own_case(question)
+    answer = run(engine.answer(question, mode="extractive"))
+    assert answer.abstained and answer.referral is not None and answer.referral.topic
+    assert channel in answer.referral.channel and channel in answer.text
+    assert answer.personal_referral is None  # a refusal names its channel in the notice, not as an own-case line
+
+
+@pytest.mark.parametrize("qid", ["dc022", "da012"])
+def test_answerable_yes_no_question_is_answered(engine, qid):
+    """ "Klopt het dat meer dan de helft van de statushouders in de bijstand zit?" — the documents give the 55.1 %."""
+    answer = run(engine.answer(DEV[qid]["question"], mode="extractive"))
+    assert not answer.abstained and "[1]" in answer.text
 
 
 # Not dev questions: asked by a new user, answered with on-topic quotes before the benefit and contact
@@ -254,11 +274,12 @@ def test_why_question_answer_states_the_reason(engine):
     answer = run(engine.answer("Waarom is het overleg met minderhedenorganisaties gestopt?", mode="extractive"))
     assert not answer.abstained
     assert any(answerable.carries("reason", s.text) for s in split_spans(answer.text)), answer.text
+    assert "Gegeven de hyperdiversiteit" in answer.text, answer.text  # the reason itself, not only a cue word
 
 
-@pytest.mark.xfail(reason="the reason ('Gegeven de hyperdiversiteit …') ranks second: cosine 0.50 against 0.54 for "
-                          "what the consultation achieved; larger type bonuses (0.06–0.12) measured flat on dev "
-                          "(scripts/tune_extractive.py), so the weight stays", strict=False)
+@pytest.mark.xfail(reason="the reason ('Gegeven de hyperdiversiteit …') comes second: 'Na intrekking van de Wet "
+                          "overleg minderhedenbeleid wordt daarom …' leads (relevance + the reader's P(answers)); "
+                          "'Waarom is de WOM ingetrokken?' does lead with it (issue 25)", strict=False)
 def test_why_question_leads_with_the_reason(engine):
     answer = run(engine.answer("Waarom is het overleg met minderhedenorganisaties gestopt?", mode="extractive"))
     assert answerable.carries("reason", first_sentence(answer.text)), answer.text
