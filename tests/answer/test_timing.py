@@ -5,6 +5,7 @@ model and index."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -79,7 +80,9 @@ def test_a_question_about_2013_is_answered_from_2013(engine):
                                mode="extractive"))
     numbers = cited(answer)
     assert all(answer.passages[n - 1].document.date.startswith("2013") for n in numbers)
-    assert answer.text.startswith("Brief van december 2013: ") and "Eerder" not in answer.text
+    # which 2013 letter leads is the lead's choice (with the reader, issue 25: the 5 March 2013 letter's
+    # "Ten behoeve van de bestrijding van jeugdwerkloosheid onder migrantenjongeren …"); it is dated 2013
+    assert re.match(r"Brief van [^:]*2013: ", answer.text) and "Eerder" not in answer.text
     assert "Mirjam Sterk" in answer.text and answer.as_of == "2013-12"
     assert not dating.has_notice(answer.text)  # a question about then is not told its source is old
 
