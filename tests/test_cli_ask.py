@@ -18,7 +18,7 @@ MARKER = re.compile(r"\[(\d+)\]")
 # No LLM and the default top_k (5), whatever the developer's environment says (empty = unset).
 DEFAULTS = {"VRAAGBAAK_LLM_BASE_URL": "", "VRAAGBAAK_TOP_K": ""}
 ASK_KEYS = {"answer_id", "question", "answer", "citations", "mode_used", "abstained", "grounded", "unsupported_sentences",
-            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms", "as_of"}  # as tests/api/test_api_answers.py
+            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms", "as_of", "personal_referral"}  # as tests/api/test_api_answers.py
 
 
 def dev_question(qid: str, answerable: bool) -> str:

@@ -17,7 +17,7 @@ QUESTION = "Waarom is het overleg met minderhedenorganisaties gestopt?"
 OFF_TOPIC = "Wat is de hoofdstad van Australië?"
 MARKER = re.compile(r"\[(\d+)\]")
 ASK_KEYS = {"answer_id", "question", "answer", "citations", "mode_used", "abstained", "grounded", "unsupported_sentences",
-            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms", "as_of"}
+            "sentences", "fallback_reason", "language", "referral", "llm", "took_ms", "as_of", "personal_referral"}
 
 
 def check_cited(answer: str, citations: list[dict]) -> set[int]:
