@@ -8,10 +8,11 @@ else what the document itself says (PDF document info and first page, HTML meta 
 metadata do not give is derived from the text (rag/ingest/dates.py: a date line, or bounds).
 
 A document that cannot be read (not text, empty, a scanned PDF without a text layer, a damaged file, an
-HTML page of only navigation, XML of another schema) is skipped with a one-line reason
-(``SkippedFile``); the rest is loaded. Mistakes in the metadata (manifest, sidecars, duplicate ids)
-still stop the load: they are the operator's, and silently dropping a document they described would
-hide them.
+HTML page of only navigation, XML of another schema) or whose own metadata are wrong (a sidecar that is not
+a JSON object, a field that is not text, a date that is not a real one) is skipped with a one-line reason
+(``SkippedFile``, reported by ``vraagbaak index``, /readyz and the reindex status); the rest is loaded. One
+name in several formats is one document: the first readable of them is used. Mistakes that concern every
+document (a manifest that is not one, duplicate ids) still stop the load.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rag.ingest.dates import dated
 from rag.ingest import formats
 from rag.ingest.formats import Extracted, Unreadable
 from rag.ingest.normalize import NotText, ascii_slug, decode_bytes, normalize_text
+from rag.search.stores.base import check_date
 from rag.types import Document, DocumentMeta
 
 log = logging.getLogger("vraagbaak.ingest")
@@ -96,11 +98,23 @@ def _slug(name: str) -> str:
 
 
 def _meta_from(entry: dict, file: str, where: str, read: Extracted | None = None) -> DocumentMeta:
-    """A manifest entry or sidecar; fields it leaves out (or null) are filled from what the document says."""
+    """A manifest entry or sidecar; fields it leaves out (or null, or empty) are filled from what the document
+    says. CorpusError naming ``where`` and the field when a value is not text or a date is not a real date:
+    an index must never hold metadata the service cannot serve."""
     unknown = set(entry) - set(_META_FIELDS) - {"file", "_comment"}
     if unknown:
         raise CorpusError(f"{where}: unknown metadata field(s) {sorted(unknown)}; allowed: {', '.join(_META_FIELDS)}")
-    fields = {k: entry.get(k) for k in _META_FIELDS}
+    fields = {}
+    for k in _META_FIELDS:
+        value = entry.get(k)
+        if value is not None and not isinstance(value, str):
+            raise CorpusError(f"{where}: {k!r} must be text (a JSON string), not {json.dumps(value)[:40]}")
+        fields[k] = value.strip() or None if isinstance(value, str) else None
+    if fields["date"]:
+        try:
+            fields["date"] = check_date(fields["date"])
+        except ValueError as exc:
+            raise CorpusError(f"{where}: 'date' {exc}") from None
     derived = {}
     for k, v in (read.meta.items() if read else ()):
         if fields.get(k) is None and k in fields:
@@ -111,41 +125,48 @@ def _meta_from(entry: dict, file: str, where: str, read: Extracted | None = None
 
 
 def _load_manifest(corpus_dir: Path) -> dict[str, dict]:
-    """file name → its manifest entry (checked: known fields, an id and a title)."""
+    """file name → its manifest entry. CorpusError when the manifest as a whole is unusable (not JSON, no
+    "documents" list, an entry without a "file"): that is every document's metadata. An entry's own mistakes
+    (a field that is not text, a date that is not one) skip only its document (``scan_corpus``)."""
     path = corpus_dir / MANIFEST
     if not path.exists():
         return {}
     try:
         entries = json.loads(read_text(path))["documents"]
+        if not isinstance(entries, list):
+            raise TypeError("'documents' is not a list")
     except (ValueError, KeyError, TypeError) as exc:
         raise CorpusError(f"{path} is not a valid manifest ({{\"documents\": [...]}}): {exc}") from exc
     metas = {}
     for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not entry.get("file"):
-            raise CorpusError(f"{path}: entry {i} needs a 'file'")
-        _meta_from(entry, entry["file"], f"{path} entry {i}")
-        metas[entry["file"]] = entry
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not entry["file"]:
+            raise CorpusError(f"{path}: entry {i} needs a 'file' (the document's file name)")
+        metas[entry["file"]] = {**entry, "_where": f"{MANIFEST} entry {i}"}
     return metas
 
 
+def _first_line(path: Path, text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip() and "\f" not in line),
+                normalize_text(path.stem))
+    return line[:120]
+
+
 def _fallback_meta(path: Path, text: str, read: Extracted | None = None) -> DocumentMeta:
-    """Metadata of a document without a manifest entry: its sidecar, what it says itself, its name."""
+    """Metadata of a document without a manifest entry: its sidecar, what it says itself, its first line and
+    name. CorpusError (the document is skipped) when the sidecar is not a JSON object of text fields."""
     own_title = read.meta.get("title") if read else None
+    defaults = {"id": _slug(path.stem), **({} if own_title else {"title": _first_line(path, text)})}
     sidecar = path.with_suffix(".json")
     if sidecar.exists():
         try:
             entry = json.loads(read_text(sidecar))
         except ValueError as exc:
-            raise CorpusError(f"{sidecar} is not valid JSON: {exc}") from exc
+            raise CorpusError(f"its sidecar {sidecar.name} is not valid JSON: {exc}") from exc
         if not isinstance(entry, dict):
-            raise CorpusError(f"{sidecar} must hold a JSON object")
-        entry = {"id": _slug(path.stem), **({} if own_title else {"title": normalize_text(path.stem)}), **entry}
-        return _meta_from(entry, path.name, str(sidecar), read)
-    if own_title:
-        return _meta_from({"id": _slug(path.stem)}, path.name, str(path), read)
-    first_line = next((line.strip() for line in text.splitlines() if line.strip() and "\f" not in line),
-                      normalize_text(path.stem))
-    return _meta_from({"id": _slug(path.stem), "title": first_line[:120]}, path.name, str(path), read)
+            raise CorpusError(f"its sidecar {sidecar.name} must hold a JSON object ({{\"date\": \"2024-11-21\"}})")
+        given = {k: v for k, v in entry.items() if v is not None and v != ""}
+        return _meta_from({**defaults, **given}, path.name, f"its sidecar {sidecar.name}", read)
+    return _meta_from(defaults, path.name, str(path), read)
 
 
 def _read(path: Path) -> tuple[str, Extracted | None]:
@@ -166,20 +187,16 @@ def _read(path: Path) -> tuple[str, Extracted | None]:
 _PREFERRED = {".xml": 0, ".html": 1, ".htm": 1, ".pdf": 2, ".txt": 3}
 
 
-def _one_per_name(files: list[Path], manifest: dict) -> tuple[list[Path], list[SkippedFile]]:
+def _twins(files: list[Path], manifest: dict) -> list[list[Path]]:
     """Files that share a name in several formats (``kst-32824-445.pdf`` and ``.xml``, as published) are one
-    document: the file the manifest names is read, else the XML, HTML, PDF, text in that order; the others
-    are skipped with the reason (two would be the same passages twice, under one id)."""
+    document: each group in the order they are tried — the file the manifest names, else XML, HTML, PDF, text
+    (two would be the same passages twice, under one id)."""
     by_name: dict[str, list[Path]] = {}
     for path in files:
         by_name.setdefault(path.stem.lower(), []).append(path)
-    keep, skipped = [], []
-    for group in by_name.values():
-        group.sort(key=lambda p: (p.name not in manifest, _PREFERRED.get(p.suffix.lower(), 9)))
-        keep.append(group[0])
-        skipped += [SkippedFile(p.name, f"the same document as {group[0].name} (one name, two formats); "
-                                        "remove one, or rename it if it is another document") for p in group[1:]]
-    return sorted(keep), skipped
+    groups = [sorted(g, key=lambda p: (p.name not in manifest, _PREFERRED.get(p.suffix.lower(), 9)))
+              for g in by_name.values()]
+    return sorted(groups, key=lambda g: g[0])
 
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
@@ -201,29 +218,36 @@ def scan_corpus(corpus_dir: Path) -> Corpus:
     if missing:
         raise CorpusError(f"{corpus_dir / MANIFEST} names files that are not there: {', '.join(missing)}")
     docs, skipped = [], []
-    files, twins = _one_per_name(files, manifest)
-    skipped.extend(twins)
-    for path in files:
-        try:
-            text, read = _read(path)
-        except CorpusError as exc:
-            skipped.append(SkippedFile(path.name, f"the file {exc}"))
-            # info, not warning: every up-to-date check scans the corpus, and `vraagbaak index`, /readyz and the
-            # metrics report skipped files already (a warning repeated it on stderr at each `vraagbaak search`)
-            log.info(f"skipped {path}: {skipped[-1].reason}; the other documents are indexed")
-            continue
-        entry = manifest.get(path.name)
-        meta = _meta_from(entry, path.name, str(corpus_dir / MANIFEST), read) if entry else \
-            _fallback_meta(path, text, read)
-        meta = dated(meta, text)  # a date the metadata lack is read from the text (rag/ingest/dates.py)
-        if read is None:
-            docs.append(Document(meta=meta, raw_text=text))
-        else:
-            docs.append(Document(meta=meta, raw_text=text, blocks=read.blocks, footnotes=read.footnotes,
-                                 paged=read.format == "pdf"))
-            for note in read.notes:  # parts of an indexed file that were left out (a scanned page)
-                skipped.append(SkippedFile(path.name, note))
-                log.info(f"{path}: {note}")
+    for group in _twins(files, manifest):
+        used = None
+        for path in group:
+            if used is not None:
+                skipped.append(SkippedFile(path.name, f"the same document as {used.name} (one name, two formats); "
+                                                      "remove one, or rename it if it is another document"))
+                continue
+            try:
+                text, read = _read(path)
+                entry = manifest.get(path.name)
+                meta = _meta_from({k: v for k, v in entry.items() if k != "_where"}, path.name,
+                                  f"{corpus_dir / MANIFEST}: {entry['_where']}", read) if entry else \
+                    _fallback_meta(path, text, read)
+            except CorpusError as exc:
+                reason = str(exc) if str(exc).startswith(("its sidecar", str(corpus_dir))) else f"the file {exc}"
+                skipped.append(SkippedFile(path.name, reason))
+                # info, not warning: every up-to-date check scans the corpus, and `vraagbaak index`, /readyz and the
+                # metrics report skipped files already (a warning repeated it on stderr at each `vraagbaak search`)
+                log.info(f"skipped {path}: {reason}; the other documents are indexed")
+                continue
+            used = path
+            meta = dated(meta, text)  # a date the metadata lack is read from the text (rag/ingest/dates.py)
+            if read is None:
+                docs.append(Document(meta=meta, raw_text=text))
+            else:
+                docs.append(Document(meta=meta, raw_text=text, blocks=read.blocks, footnotes=read.footnotes,
+                                     paged=read.format == "pdf"))
+                for note in read.notes:  # parts of an indexed file that were left out (a scanned page)
+                    skipped.append(SkippedFile(path.name, note))
+                    log.info(f"{path}: {note}")
     if not docs:
         raise CorpusError(f"no readable documents in {corpus_dir}: " + "; ".join(map(str, skipped)))
     ids = [d.meta.id for d in docs]

@@ -56,10 +56,60 @@ def test_sidecar_can_set_the_id_and_is_checked(tmp_path):
     assert [d.meta.id for d in load_corpus(tmp_path)] == ["mijn-id"]
     (tmp_path / "a.json").write_text(json.dumps({"title": "A", "datum": "2024"}))
     with pytest.raises(CorpusError, match="unknown metadata field.*datum"):
-        load_corpus(tmp_path)
+        load_corpus(tmp_path)  # the only document skipped: nothing to index, and the message says why
     (tmp_path / "a.json").write_text("{not json")
     with pytest.raises(CorpusError, match="a.json is not valid JSON"):
         load_corpus(tmp_path)
+
+
+@pytest.mark.parametrize("sidecar, reason", [
+    ({"date": 2013}, "'date' must be text"),
+    ({"title": 5}, "'title' must be text"),
+    ({"reference": ["a"]}, "'reference' must be text"),
+    ({"id": 7}, "'id' must be text"),
+    ({"date": "gisteren"}, "'date' 'gisteren' is not a date"),
+    ({"date": "2013-02-30"}, "is not a date"),
+    ({"date": "0000"}, "is not a date"),
+    ([1, 2], "must hold a JSON object"),
+])
+def test_a_document_with_wrong_metadata_is_skipped_and_the_others_load(tmp_path, sidecar, reason):
+    """Metadata the service could not serve (a number for a title, a date that is none) never reach an index:
+    that one document is skipped with its reason, the others are indexed."""
+    (tmp_path / "goed.txt").write_text("Een goede brief.\n", encoding="utf-8")
+    (tmp_path / "fout.txt").write_text("Een brief met foute gegevens.\n", encoding="utf-8")
+    (tmp_path / "fout.json").write_text(json.dumps(sidecar))
+    corpus = scan_corpus(tmp_path)
+    assert [d.meta.id for d in corpus.documents] == ["goed"]
+    [skipped] = corpus.skipped
+    assert skipped.file == "fout.txt" and reason in skipped.reason and "fout.json" in skipped.reason
+
+
+def test_a_manifest_entry_with_wrong_metadata_skips_only_its_document(tmp_path):
+    (tmp_path / "a.txt").write_text("A.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("B.\n", encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps({"documents": [
+        {"file": "a.txt", "id": "a", "title": "A", "date": 2013}, {"file": "b.txt", "id": "b", "title": "B"}]}))
+    corpus = scan_corpus(tmp_path)
+    assert [d.meta.id for d in corpus.documents] == ["b"]
+    assert [(f.file, "entry 0" in f.reason and "'date' must be text" in f.reason) for f in corpus.skipped] == \
+        [("a.txt", True)]
+
+
+def test_a_sidecar_with_only_a_date_keeps_the_first_line_as_title(tmp_path):
+    (tmp_path / "notitie.txt").write_text("Notitie over participatie\n\nDe tekst.\n", encoding="utf-8")
+    (tmp_path / "notitie.json").write_text(json.dumps({"date": "2025-03-01"}))
+    [doc] = load_corpus(tmp_path)
+    assert (doc.meta.title, doc.meta.date) == ("Notitie over participatie", "2025-03-01")
+
+
+def test_an_unreadable_twin_does_not_hide_the_readable_one(tmp_path):
+    """taaleis.html (links only) is tried first, as HTML would be; taaleis.txt is used instead."""
+    (tmp_path / "taaleis.txt").write_text("De taaleis in de bijstand.\n", encoding="utf-8")
+    (tmp_path / "taaleis.html").write_text("<html><body><nav><a href='/a'>A</a> <a href='/b'>B</a></nav></body></html>")
+    corpus = scan_corpus(tmp_path)
+    assert [d.meta.file for d in corpus.documents] == ["taaleis.txt"]
+    assert [f.file for f in corpus.skipped] == ["taaleis.html"]
+    assert "same document" not in corpus.skipped[0].reason
 
 
 def test_a_windows_1252_file_is_decoded_and_a_binary_one_skipped(tmp_path):
