@@ -174,6 +174,12 @@ def _read(path: Path) -> tuple[str, Extracted | None]:
     if path.suffix.lower() == ".txt":
         return read_document(path), None
     try:
+        empty = path.stat().st_size == 0
+    except OSError as exc:
+        raise CorpusError(f"cannot be read ({exc.strerror or exc})") from exc
+    if empty:
+        raise CorpusError("is empty (0 bytes)")
+    try:
         read = formats.read(path)
     except Unreadable as exc:
         raise CorpusError(str(exc)) from None

@@ -102,6 +102,12 @@ def test_a_sidecar_with_only_a_date_keeps_the_first_line_as_title(tmp_path):
     assert (doc.meta.title, doc.meta.date) == ("Notitie over participatie", "2025-03-01")
 
 
+def test_an_empty_pdf_is_skipped_as_empty(tmp_path):
+    (tmp_path / "a.txt").write_text("A.\n", encoding="utf-8")
+    (tmp_path / "leeg.pdf").write_bytes(b"")
+    assert [(f.file, f.reason) for f in scan_corpus(tmp_path).skipped] == [("leeg.pdf", "the file is empty (0 bytes)")]
+
+
 def test_an_unreadable_twin_does_not_hide_the_readable_one(tmp_path):
     """taaleis.html (links only) is tried first, as HTML would be; taaleis.txt is used instead."""
     (tmp_path / "taaleis.txt").write_text("De taaleis in de bijstand.\n", encoding="utf-8")
