@@ -179,9 +179,29 @@ def test_a_full_tablespace_in_postgresql_names_the_database(tmpfs, pg_server, pg
         assert store.active_manifest() is None  # the transaction was rolled back: no version, none active
     finally:
         store.close()
-        with psycopg.connect(pg_server.url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-            conn.execute(f"DROP TABLESPACE IF EXISTS {name}")
+        _drop_with_retries(pg_server.url, [f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
+                                           f"DROP TABLESPACE IF EXISTS {name}"])
+
+
+def _drop_with_retries(url: str, statements: list[str], seconds: float = 120) -> None:
+    """Clean-up after a full tablespace. A PostgreSQL backend may abort while the tablespace is still full
+    (seen once on a fresh machine: "server closed the connection unexpectedly" during DROP DATABASE); the
+    postmaster then restarts after crash recovery, so reconnect and repeat (the statements are idempotent)."""
+    import time
+
+    import psycopg
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+                for statement in statements:
+                    conn.execute(statement)
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def test_describe_turns_disk_and_permission_errors_into_one_line(tmp_path):
