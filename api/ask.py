@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, format_sse_event
 
-from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question, query_error
+from api.deps import ERRORS, RuntimeDep, SettingsDep, check_earlier_question, check_question, query_error
 from api.errors import stream_error
 from api.observability import Metrics
 from api.schemas import AskRequest, AskResponse
@@ -122,7 +122,9 @@ async def ask(body: AskRequest, runtime: RuntimeDep, settings: SettingsDep):
     say which and why. When the documents do not cover the question, ``abstained`` is true."""
     question = check_question(body.question, settings)
     _, engine = runtime.require_engine()
-    history = [m.model_dump() for m in body.history]
+    history = [{"role": m.role, "content": m.content if m.role == "assistant" else
+                check_earlier_question(m.content, settings, f"history[{i}].content")}
+               for i, m in enumerate(body.history)]
     top_k = body.top_k or settings.top_k
     if body.stream:
         return EventSourceResponse(_ask_events(engine, runtime.metrics, question, top_k, body.mode, history),

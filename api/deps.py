@@ -41,6 +41,17 @@ def check_question(text: str, settings: Settings, field: str = "question") -> st
         raise query_error(exc) from None
 
 
+def check_earlier_question(text: str, settings: Settings, field: str) -> str:
+    """An earlier user turn (/v1/ask ``history``, a chat's earlier user messages), stripped: a question by
+    the same rules as :func:`check_question`, but 422 ``invalid_request`` naming ``field``, as the codes
+    ``empty_question`` and the like are about the question asked now."""
+    try:
+        return validate_query(text, settings.max_query_chars, field)
+    except QueryError as exc:
+        raise ApiError(422, "invalid_request", f"{exc} (every user message is a question, also the earlier "
+                                               "ones)") from None
+
+
 def _error(description: str) -> dict:
     return {"model": ErrorResponse, "description": description}
 

@@ -42,7 +42,7 @@ from api.ask import SSE_HEADERS, answer_once, citations, event_error, event_text
 from api.chat_sources import (Shown, labels as source_labels, owui_source, owui_sources, shown_answer,
                               sources_footer, strip_footer)
 from api.chat_text import ChatRefusal, asker_language, for_chat, notices, say, text_for
-from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question
+from api.deps import ERRORS, RuntimeDep, SettingsDep, check_earlier_question, check_question
 from api.errors import ApiError, stream_error
 from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelList, UserMessage
 from api.schemas import ErrorResponse
@@ -50,7 +50,7 @@ from api.security import public_access
 from rag.answer.payload import personal_referral
 from rag.answer.referral import strip_personal_line
 from rag.config import Settings
-from rag.service import QueryError, validate_query
+from rag.service import QueryError
 
 log = logging.getLogger("vraagbaak.api")
 router = APIRouter(tags=["openai"], dependencies=[Depends(public_access)])
@@ -108,11 +108,7 @@ def user_text(message: UserMessage, i: int, settings: Settings, question: bool) 
         raise ApiError(422, "invalid_request", f"{subject}: a user message holds one text part, not {parts}")
     if question:
         return check_question(message.text(), settings, subject)
-    try:
-        return validate_query(message.text(), settings.max_query_chars, subject)
-    except QueryError as exc:
-        raise ApiError(422, "invalid_request", f"{exc} (every user message is a question, also the earlier "
-                                               "ones)") from None
+    return check_earlier_question(message.text(), settings, subject)
 
 
 def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tuple[str, list[dict]]:

@@ -4,8 +4,9 @@
   public routes (``api.security.public_access``, scheme ``PublicBearer`` until here) answer without a key unless
   VRAAGBAAK_REQUIRE_API_KEY=true, so there they get the alternative ``{}`` (no key): optional
   security in OpenAPI terms. Admin routes keep it required.
-* Question length: ``maxLength`` of ``query`` and ``question`` is VRAAGBAAK_MAX_QUERY_CHARS, a setting
-  (a longer question is 422 ``question_too_long``), so it is filled in here rather than in api/schemas.py.
+* Question length: ``maxLength`` of ``query``, ``question`` and a /v1/ask history user turn's ``content``
+  is VRAAGBAAK_MAX_QUERY_CHARS, a setting (a longer question is 422 ``question_too_long``, a longer earlier
+  one 422 ``invalid_request``), so it is filled in here rather than in api/schemas.py.
 * Chat messages: a user message's content is a question (the schema of ``question``, as a string or as
   the one text part of a list), and ``messages`` contains at least one user message (the last one is
   the question; api/openai_compat.py). JSON Schema cannot single out the last item of an array, so the
@@ -27,7 +28,7 @@ from api.schemas import QUESTION_SCHEMA
 from api.security import PUBLIC_SCHEME
 
 # (component schema, property) pairs that hold a question.
-QUESTION_FIELDS = (("SearchRequest", "query"), ("AskRequest", "question"))
+QUESTION_FIELDS = (("SearchRequest", "query"), ("AskRequest", "question"), ("UserTurn", "content"))
 
 
 def _security(requirements: list[dict], optional: bool) -> list[dict]:

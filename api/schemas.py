@@ -146,9 +146,24 @@ class SearchResponse(BaseModel):
 # ---------------------------------------------------------------- ask
 
 
-class HistoryMessage(Strict):
-    role: Literal["user", "assistant"]
+class UserTurn(Strict):
+    """An earlier question: checked as one (api/deps.check_earlier_question), like a chat's earlier user
+    messages; api/openapi.py adds ``maxLength`` (VRAAGBAAK_MAX_QUERY_CHARS)."""
+
+    role: Literal["user"]
+    content: str = Field(description="A question: not blank, at most VRAAGBAAK_MAX_QUERY_CHARS characters, no "
+                                     "control character but tab, line feed and carriage return",
+                         json_schema_extra=QUESTION_SCHEMA)
+
+
+class AssistantTurn(Strict):
+    """An earlier answer, as it was given."""
+
+    role: Literal["assistant"]
     content: str = Field(max_length=20_000)
+
+
+HistoryMessage = Annotated[UserTurn | AssistantTurn, Field(discriminator="role")]
 
 
 class AskRequest(Strict):

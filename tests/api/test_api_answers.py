@@ -166,6 +166,24 @@ def test_ask_follow_up_with_history(api):
     assert body.status_code == 200 and body.json()["citations"]
 
 
+def test_ask_history_user_turns_are_questions_like_chat(api):
+    # As a chat's earlier user messages: 422 invalid_request naming the turn; the document says so.
+    answer = lambda content, role="user": api.post("/v1/ask", json={  # noqa: E731
+        "question": QUESTION, "history": [{"role": role, "content": content}]})
+    for earlier, words in (("", "is empty"), ("  ", "is empty"), ("x" * 5000, "5000"), ("W\u0000OM", "U+0000"),
+                           ("Waarom\u001b[31m?", "U+001B")):
+        response = answer(earlier)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_request" and "history[0].content" in error["message"], error
+        assert words in error["message"], error
+    assert answer("Omdat het niet meer past. [1]", "assistant").status_code == 200  # answers are not questions
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    turn = schemas["UserTurn"]["properties"]["content"]
+    assert turn["minLength"] == 1 and turn["maxLength"] == 2000 and turn["pattern"]
+    assert schemas["UserTurn"]["properties"]["content"]["pattern"] == schemas["AskRequest"]["properties"]["question"]["pattern"]
+
+
 def test_ask_stream_sends_sources_deltas_and_done(api):
     with api.stream("POST", "/v1/ask", json={"question": QUESTION, "stream": True},
                     headers={"X-Request-ID": "sse-1"}) as response:
