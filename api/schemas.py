@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from pydantic_core import PydanticCustomError
 
 from rag.search.stores.base import DATE_PATTERN, check_date
-from rag.service import is_blank, not_blank_pattern, question_pattern
+from rag.service import CONTROL_CHARACTERS, QueryError, check_characters, is_blank, not_blank_pattern, question_pattern
 
 
 ISO_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"  # ASCII digits: Python's \d takes "٢٠١٣"
@@ -28,6 +28,7 @@ PartialDate = Annotated[str, StringConstraints(pattern=ISO_DATE), Field(json_sch
 # adds ``maxLength`` from VRAAGBAAK_MAX_QUERY_CHARS (longer is 422 ``question_too_long``).
 NOT_BLANK = not_blank_pattern()
 QUESTION_SCHEMA = {"minLength": 1, "pattern": question_pattern()}
+NO_CONTROL = f"^[^{CONTROL_CHARACTERS}]*$"  # other text (a feedback comment): the questions' character rule
 
 
 def _json_integer(value):
@@ -379,9 +380,12 @@ class FeedbackRequest(Strict):
 
     answer_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="The answer_id of the /v1/ask response")
     rating: Literal["up", "down"] = Field(description="up: useful, down: not useful")
-    comment: str = Field("", max_length=FEEDBACK_COMMENT_MAX, description="Optional, in the citizen's own words")
-    question: str = Field(min_length=1, max_length=20_000, description="The question that was answered (not blank)",
-                          json_schema_extra={"pattern": NOT_BLANK})
+    comment: str = Field("", max_length=FEEDBACK_COMMENT_MAX, description="Optional, in the citizen's own words; "
+                         "no control character but tab, line feed and carriage return",
+                         json_schema_extra={"pattern": NO_CONTROL})
+    question: str = Field(min_length=1, max_length=20_000, description="The question that was answered (not blank, "
+                          "no control character but tab, line feed and carriage return, as a question asked)",
+                          json_schema_extra=QUESTION_SCHEMA)
     answer: str = Field("", max_length=50_000, description="The answer text as shown")
     passage_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         [], max_length=50, description="The cited passages, in [n] order")
@@ -395,6 +399,15 @@ class FeedbackRequest(Strict):
         if is_blank(question):  # the same rule as the questions asked (rag/service.is_blank)
             raise ValueError("the question is blank")
         return question
+
+    @field_validator("question", "comment")
+    @classmethod
+    def _no_control(cls, text: str, info) -> str:
+        try:  # the character rule of the questions asked (rag/service.check_characters), refused, not cleaned
+            check_characters(text, f"the {info.field_name}")
+        except QueryError as exc:
+            raise PydanticCustomError("invalid_characters", str(exc)) from None
+        return text
 
 
 class FeedbackCreated(BaseModel):

@@ -69,14 +69,21 @@ def validate_query(query: str, max_chars: int, subject: str = "the question") ->
                          "empty_question")
     if len(query) > max_chars:
         raise QueryError(f"{subject} is {len(query)} characters long; the limit is {max_chars}", "question_too_long")
-    if (bad := _SURROGATE.search(query)) is not None:
+    check_characters(query, subject)
+    return query.strip()
+
+
+def check_characters(text: str, subject: str) -> None:
+    """QueryError "invalid_question" if ``text`` holds a lone UTF-16 surrogate or a control character other
+    than tab, line feed and carriage return; the message names ``subject`` and the position. The character
+    rule of :func:`validate_query`, also for text that is not a question (the API's feedback comment)."""
+    if (bad := _SURROGATE.search(text)) is not None:
         raise QueryError(f"{subject} holds an invalid character at position {bad.start()} (a lone UTF-16 "
                          f"surrogate, U+{ord(bad.group()):04X}); send the text as valid Unicode", "invalid_question")
-    if (bad := _CONTROL.search(query)) is not None:
+    if (bad := _CONTROL.search(text)) is not None:
         raise QueryError(f"{subject} holds a control character at position {bad.start()} (U+{ord(bad.group()):04X}); "
                          "remove it (of the control characters only tab, line feed and carriage return are allowed)",
                          "invalid_question")
-    return query.strip()
 
 
 @dataclass

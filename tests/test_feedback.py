@@ -9,6 +9,7 @@ bad input answered with 422 in the one error shape, a restart of the server, an 
 from __future__ import annotations
 
 import csv
+import json
 import io
 import os
 import re
@@ -333,6 +334,10 @@ BAD_FEEDBACK = [
     ({**GOOD, "question": ""}, "question"),
     ({**GOOD, "question": "   "}, "question"),
     ({**GOOD, "comment": "x" * 2001}, "comment: String should have at most 2000 characters"),
+    # Control characters are refused as in a question asked, not stored raw (in SQLite, in the CSV export).
+    ({**GOOD, "question": "Waarom\u0000?"}, "question: the question holds a control character at position 6 (U+0000)"),
+    ({**GOOD, "comment": "rood\u001b[31m"}, "comment: the comment holds a control character at position 4 (U+001B)"),
+    ({**GOOD, "comment": "ok\u0085"}, "(U+0085); remove it"),
     ({**GOOD, "passage_ids": ["a"] * 51}, "passage_ids"),
     ({**GOOD, "passage_ids": [""]}, "passage_ids.0"),
     ({**GOOD, "mode": "creatief"}, "mode"),
@@ -354,6 +359,12 @@ def test_unreadable_feedback_bodies(client):
     assert_error(client.post("/v1/feedback", content=b"rating=up", headers={"content-type": "text/plain"}),
                  415, "unsupported_media_type")
     before = client.get("/v1/feedback", headers=AUTH).json()["count"]
+    for field in ("question", "comment"):  # a lone surrogate, as in a question asked: 422, nothing stored
+        raw = json.dumps({**GOOD, field: "Waarom \udfff?"}).encode()
+        error = assert_error(client.post("/v1/feedback", content=raw, headers={"content-type": "application/json"}),
+                             422, "invalid_request")
+        assert error["message"].startswith(f"{field}: "), error
+    assert client.get("/v1/feedback", headers=AUTH).json()["count"] == before
     assert client.post("/v1/feedback", json=GOOD).status_code == 201  # the minimum
     assert client.get("/v1/feedback", headers=AUTH).json()["count"] == before + 1
 
