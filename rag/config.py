@@ -99,7 +99,8 @@ class Settings(ModelSettings):
     api_keys: CommaList = ()  # VRAAGBAAK_API_KEYS="key1,key2"; admin endpoints need one of them
     require_api_key: bool = False  # also require a key on the public endpoints
     cors_origins: CommaList = ()  # VRAAGBAAK_CORS_ORIGINS="https://chat.example.nl,http://localhost:3000" or "*"
-    max_body_bytes: int = 1_048_576  # larger request bodies get 413 (a chat history is sent whole)
+    # Larger request bodies get 413 (a chat history is sent whole); 0 or less would refuse every POST.
+    max_body_bytes: int = Field(1_048_576, gt=0)
     chat_history_messages: int = 8  # earlier chat turns passed on as context for a follow-up question
     chat_sources_footer: bool = True  # chat completions end with a "Bronnen:" list for plain chat UIs
     chat_source_events: bool = True  # chat completions carry Open WebUI source events (a stream) / sources (JSON)

@@ -78,5 +78,10 @@ def test_serve_refuses_bad_options(run_cli):
     assert bad_port.returncode == 2 and "port" in bad_port.stderr
     keys = run_cli("serve", env={"VRAAGBAAK_REQUIRE_API_KEY": "true", "VRAAGBAAK_API_KEYS": ""})
     assert keys.returncode == 2 and "VRAAGBAAK_API_KEYS" in keys.stderr and "Traceback" not in keys.stderr
+    for size in ("-1", "0"):  # not a server that answers every POST with 413
+        body = run_cli("serve", env={"VRAAGBAAK_MAX_BODY_BYTES": size})
+        assert body.returncode == 2 and "Traceback" not in body.stderr, body.stderr
+        assert f"VRAAGBAAK_MAX_BODY_BYTES='{size}' is not valid: Input should be greater than 0" in body.stderr
+        assert len(body.stderr.strip().splitlines()) == 1, body.stderr
     malformed = run_cli("serve", env={"VRAAGBAAK_REQUIRE_API_KEY": "misschien"})
     assert malformed.returncode == 2 and "VRAAGBAAK_REQUIRE_API_KEY" in malformed.stderr
