@@ -136,6 +136,9 @@ def create_app(settings: Settings | None = None, service: Vraagbaak | None = Non
         lifespan=lifespan,
         docs_url=None,  # FastAPI's own pages load Swagger UI and ReDoc from a CDN: blank offline
         redoc_url=None,
+        # No 307 to the path without (or with) a trailing slash: its Location was built from the Host header
+        # (an open redirect) and it had an empty body; such a path is a 404 in the error shape.
+        redirect_slashes=False,
     )
     _offline_docs(app)
     app.state.settings = settings

@@ -283,6 +283,15 @@ def test_unknown_route_and_wrong_method(api):
     # Allow names every method of the path, not only those of the first route that matched it.
     assert api.get("/v1/search").headers["allow"] == "POST"
     assert api.options("/v1/feedback").headers["allow"] == "GET, HEAD, POST"
+    # A trailing slash is another path: a 404 in the error shape, no redirect built from the Host header.
+    for method, path in (("GET", "/v1/documents/"), ("POST", "/v1/search/"), ("GET", "/healthz/"), ("GET", "/docs/"),
+                         ("POST", "/v1/ask/"), ("GET", "//v1/models/")):
+        response = api.request(method, path, json={"query": QUESTION} if method == "POST" else None,
+                               headers={"Host": "evil.example"})
+        assert "location" not in response.headers
+        assert_error(response, 404, "not_found")
+    for path in ("/", "/docs", "/redoc", "/openapi.json", "/static/index.html", "/healthz", "/v1/documents"):
+        assert api.get(path).status_code == 200, path  # the page and the docs are where they were
 
 
 # ---------------------------------------------------------------- operations
