@@ -33,12 +33,12 @@ from api.deps import ERRORS, RuntimeDep, SettingsDep, check_earlier_question, ch
 from api.errors import stream_error
 from api.observability import Metrics
 from api.schemas import AskRequest, AskResponse
-from api.security import public_access
+from api.security import AuthFirstRoute, public_access
 from rag.answer.payload import ask_payload, citations
 from rag.service import QueryError
 
 log = logging.getLogger("vraagbaak.api")
-router = APIRouter(tags=["answers"], dependencies=[Depends(public_access)])
+router = APIRouter(tags=["answers"], dependencies=[Depends(public_access)], route_class=AuthFirstRoute)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 

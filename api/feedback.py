@@ -20,11 +20,11 @@ from api.errors import ApiError
 from api.request_id import current_request_id
 from api.ratelimit import feedback_rate_limit
 from api.schemas import ErrorResponse, FeedbackCreated, FeedbackList, FeedbackRequest
-from api.security import admin_access, public_access
+from api.security import AuthFirstRoute, admin_access, public_access
 from rag.feedback import MAX_SQL_INT, FeedbackStore, FeedbackStoreError, NewFeedback, open_feedback_store
 
 log = logging.getLogger("vraagbaak.api")
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], route_class=AuthFirstRoute)
 
 _UNAVAILABLE = {"model": ErrorResponse, "description": "The feedback database cannot be used"}
 _ADMIN = {

@@ -46,14 +46,14 @@ from api.deps import ERRORS, RuntimeDep, SettingsDep, check_earlier_question, ch
 from api.errors import ApiError, stream_error
 from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelList, UserMessage
 from api.schemas import ErrorResponse
-from api.security import public_access
+from api.security import AuthFirstRoute, public_access
 from rag.answer.payload import personal_referral
 from rag.answer.referral import strip_personal_line
 from rag.config import Settings
 from rag.service import QueryError
 
 log = logging.getLogger("vraagbaak.api")
-router = APIRouter(tags=["openai"], dependencies=[Depends(public_access)])
+router = APIRouter(tags=["openai"], dependencies=[Depends(public_access)], route_class=AuthFirstRoute)
 
 CREATED = int(time.time())
 

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_question, query_error
 from api.errors import ApiError
 from api.schemas import SearchRequest, SearchResponse
-from api.security import public_access
+from api.security import AuthFirstRoute, public_access
 from rag.search.retrieve import Filters, range_is_empty
 from rag.service import QueryError
 
-router = APIRouter(tags=["search"], dependencies=[Depends(public_access)])
+router = APIRouter(tags=["search"], dependencies=[Depends(public_access)], route_class=AuthFirstRoute)
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=ERRORS, summary="Search passages")

@@ -6,6 +6,7 @@
   ``VRAAGBAAK_REQUIRE_API_KEY=true``. ``/healthz``, ``/readyz`` and the docs are always open.
 
 A missing or unknown key is 401 with ``WWW-Authenticate: Bearer``. Keys are compared in constant time.
+Routes that take a body check the key before the body is read (:class:`AuthFirstRoute`).
 The OpenAI clients send their ``api_key`` exactly this way (``Authorization: Bearer <key>``).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hmac
 
 from fastapi import Request, Security
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
@@ -57,3 +59,24 @@ async def admin_access(request: Request,
         raise ApiError(403, "admin_disabled",
                        "admin endpoints are disabled: no API keys are configured (set VRAAGBAAK_API_KEYS)")
     _check(credentials, settings.api_keys)
+
+
+class AuthFirstRoute(APIRoute):
+    """A route that runs its key check (``admin_access``, ``public_access``) before the body is read.
+    FastAPI parses a JSON body before any dependency, so a client without a key got 400 ``invalid_json``
+    for a broken body rather than 401/403. The check stays a dependency too, for the OpenAPI document
+    (it runs twice: a comparison of a few keys)."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+        schemes = {admin_access: bearer, public_access: public_bearer}
+        checks = [(d.dependency, schemes[d.dependency]) for d in self.dependencies if d.dependency in schemes]
+        if not checks:
+            return handler
+
+        async def authenticated(request: Request):
+            for check, scheme in checks:
+                await check(request, await scheme(request))
+            return await handler(request)
+
+        return authenticated

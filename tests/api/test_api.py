@@ -413,6 +413,10 @@ def test_feedback_offset_beyond_sqlite_is_a_422_not_a_500(api_server, tmp_path):
 
 def test_admin_endpoints_are_off_without_keys(api):
     assert_error(api.post("/v1/admin/reindex"), 403, "admin_disabled")
+    # The key is checked before the body is read: a broken body does not tell a client without one anything.
+    for raw in (b'{"force": ', b"null", b'{"forse": true}'):
+        assert_error(api.post("/v1/admin/reindex", content=raw, headers={"content-type": "application/json"}),
+                     403, "admin_disabled")
     assert_error(api.get("/v1/admin/reindex"), 403, "admin_disabled")
     assert_error(api.get("/v1/feedback", headers={"Authorization": "Bearer iets"}), 403, "admin_disabled")
 
@@ -425,6 +429,8 @@ def test_keys_guard_admin_and_leave_public_open(api_server):
         assert missing.headers["www-authenticate"] == "Bearer"
         assert_error(client.get("/v1/feedback", headers={"Authorization": "Bearer fout"}), 401, "unauthorized")
         assert_error(client.get("/v1/feedback", headers={"Authorization": "Basic c2xldXRlbC0xOg=="}), 401, "unauthorized")
+        assert_error(client.post("/v1/admin/reindex", content=b'{"force": ',  # the key before the body
+                                 headers={"content-type": "application/json"}), 401, "unauthorized")
         assert client.get("/v1/feedback", headers={"Authorization": "Bearer sleutel-2"}).status_code == 200
         status = client.get("/v1/admin/reindex", headers={"Authorization": "Bearer sleutel-1"})
         assert status.status_code == 200 and status.json()["state"] in ("idle", "succeeded")
@@ -438,6 +444,9 @@ def test_public_endpoints_need_a_key_when_required(api_server):
                                    ("POST", "/v1/ask", {"question": QUESTION}),
                                    ("POST", "/v1/chat/completions", {"model": "vraagbaak", "messages": []})):
             assert_error(client.request(method, path, json=body), 401, "unauthorized")
+            if method == "POST":  # the key is checked before the body is read
+                assert_error(client.post(path, content=b'{"query": ', headers={"content-type": "application/json"}),
+                             401, "unauthorized")
         assert client.post("/v1/search", json={"query": QUESTION, "top_k": 1}, headers=auth).status_code == 200
         assert client.get("/v1/models", headers=auth).status_code == 200
         assert client.get("/metrics", headers=auth).status_code == 200
@@ -480,6 +489,16 @@ def test_reindex_rebuilds_and_swaps_atomically(api_server):
         assert unchanged.json()["state"] == "succeeded" and unchanged.json()["status"] == "up-to-date"
         assert unchanged.json()["swapped"] is False
         assert_error(client.post("/v1/admin/reindex", json={"wait": True, "forse": True}), 422, "invalid_request")
+        # The body is optional (the document: anyOf [ReindexRequest, null]): null is no options, as no body is.
+        nothing = client.post("/v1/admin/reindex", content=b"null", headers={"content-type": "application/json"})
+        assert nothing.status_code == 202 and nothing.json()["force"] is False, nothing.text
+        while (state := client.get("/v1/admin/reindex").json())["state"] == "running":
+            time.sleep(0.2)
+        assert state["status"] == "up-to-date", state
+        body = client.get("/openapi.json").json()["paths"]["/v1/admin/reindex"]["post"]["requestBody"]
+        assert not body.get("required") and {"type": "null"} in body["content"]["application/json"]["schema"]["anyOf"]
+        assert_error(client.post("/v1/admin/reindex", content=b'{"wait": ', headers={"content-type": "application/json"}),
+                     400, "invalid_json")  # with a key, the body's own error
 
 
 # ---------------------------------------------------------------- internal errors
