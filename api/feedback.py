@@ -19,7 +19,8 @@ from api.deps import ERRORS
 from api.errors import ApiError
 from api.request_id import current_request_id
 from api.ratelimit import feedback_rate_limit
-from api.schemas import ErrorResponse, FeedbackCreated, FeedbackList, FeedbackRequest
+from api.feedback_schemas import FeedbackCreated, FeedbackList, FeedbackRequest
+from api.schemas import ErrorResponse
 from api.security import AuthFirstRoute, admin_access, public_access
 from rag.feedback import MAX_SQL_INT, FeedbackStore, FeedbackStoreError, NewFeedback, open_feedback_store
 
