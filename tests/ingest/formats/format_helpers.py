@@ -10,6 +10,17 @@ from rag.types import Document
 
 FORMATS = Path(__file__).resolve().parent.parent / "data" / "formats"
 
+# The metadata every reader must find in the Kamerbrief nr. 445 (kst-32824-445.pdf, .html, .xml), each in
+# its own format's places; the type is the printed head's ("Kamerbrief"), not DC.type's "Kamerstuk".
+LETTER_445_META = {
+    "title": "Brief over contacten met maatschappelijke organisaties (moties Palland en Becker)",
+    "date": "2024-11-21",
+    "reference": "Kamerstuk 32 824, nr. 445",
+    "url": "https://zoek.officielebekendmakingen.nl/kst-32824-445.html",
+    "doc_type": "Kamerbrief",
+    "author": "J.N.J. Nobel, Staatssecretaris van Sociale Zaken en Werkgelegenheid",
+}
+
 
 def as_document(read, meta) -> Document:
     """What rag/ingest/corpus.py makes of a reader's result, with the given metadata."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from format_helpers import FORMATS, as_document, passages, same_passages
+from format_helpers import FORMATS, LETTER_445_META, as_document, passages, same_passages
 from rag.ingest.formats import Unreadable, html
 
 SITE_WORDS = ("Uitgebreid zoeken", "Direct naar de inhoud", "functionele cookies", "Zoekresultaten", "Privacy",
@@ -19,14 +19,7 @@ def _plain(read) -> str:
 def test_the_content_without_the_site_and_metadata_from_the_meta_tags(documents):
     read = html.read(FORMATS / "kst-32824-445.html")
     assert not [w for w in SITE_WORDS if w in _plain(read)]
-    assert read.meta == {
-        "title": "Brief over contacten met maatschappelijke organisaties (moties Palland en Becker)",
-        "date": "2024-11-21",
-        "reference": "Kamerstuk 32 824, nr. 445",
-        "url": "https://zoek.officielebekendmakingen.nl/kst-32824-445.html",
-        "doc_type": "Kamerbrief",  # the printed head's type, not DC.type's "Kamerstuk"
-        "author": "J.N.J. Nobel, Staatssecretaris van Sociale Zaken en Werkgelegenheid",
-    }
+    assert read.meta == LETTER_445_META
     assert read.sources["date"] == "HTML meta OVERHEIDop.datumBrief"
     assert [n for n, _ in read.footnotes] == [1, 2, 3, 4] and "Noten" not in _plain(read)
     text_version = documents["kst-32824-445"]

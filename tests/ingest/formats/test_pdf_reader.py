@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from rag.ingest.formats import Unreadable, pdf
-from format_helpers import FORMATS, as_document, passages, same_passages
+from format_helpers import FORMATS, LETTER_445_META, as_document, passages, same_passages
 
 LETTER = FORMATS / "kst-32824-445.pdf"
 
@@ -28,14 +28,7 @@ def test_the_text_layer_is_read_page_by_page_with_paragraphs(letter):
 
 
 def test_metadata_come_from_the_document_info_and_its_first_page(letter):
-    assert letter.meta == {
-        "title": "Brief over contacten met maatschappelijke organisaties (moties Palland en Becker)",
-        "date": "2024-11-21",
-        "reference": "Kamerstuk 32 824, nr. 445",
-        "url": "https://zoek.officielebekendmakingen.nl/kst-32824-445.html",
-        "doc_type": "Kamerbrief",
-        "author": "J.N.J. Nobel, Staatssecretaris van Sociale Zaken en Werkgelegenheid",
-    }
+    assert letter.meta == LETTER_445_META
     assert letter.sources["title"] == "PDF info Title"
     assert letter.sources["date"] == "PDF first page: Den Haag, <date>"  # never the file's CreationDate
     assert letter.sources["reference"] == "PDF first page: dossier and Nr."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from format_helpers import FORMATS, as_document, passages, same_passages
+from format_helpers import FORMATS, LETTER_445_META, as_document, passages, same_passages
 from rag.ingest.corpus import scan_corpus
 from rag.ingest.formats import Unreadable, xml_ob
 
@@ -14,14 +14,7 @@ HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 def test_metadata_come_from_the_meta_elements_and_the_head(documents):
     read = xml_ob.read(FORMATS / "kst-32824-445.xml")
-    assert read.meta == {
-        "title": "Brief over contacten met maatschappelijke organisaties (moties Palland en Becker)",
-        "date": "2024-11-21",
-        "reference": "Kamerstuk 32 824, nr. 445",
-        "url": "https://zoek.officielebekendmakingen.nl/kst-32824-445.html",
-        "doc_type": "Kamerbrief",
-        "author": "J.N.J. Nobel, Staatssecretaris van Sociale Zaken en Werkgelegenheid",
-    }
+    assert read.meta == LETTER_445_META
     assert read.sources["date"] == "XML OVERHEIDop.datumBrief" and read.sources["url"] == "XML DC.identifier"
     assert read.blocks[-1].text == "De Staatssecretaris van Sociale Zaken en Werkgelegenheid, J.N.J. Nobel"
     assert read.blocks[-1].heading is False  # a signature, never a heading
