@@ -124,9 +124,10 @@ def _meta_from(entry: dict, file: str, where: str, read: Extracted | None = None
     return DocumentMeta(**fields, file=file, derived=derived)
 
 
-def _load_manifest(corpus_dir: Path) -> dict[str, dict]:
-    """file name → its manifest entry. CorpusError when the manifest as a whole is unusable (not JSON, no
-    "documents" list, an entry without a "file"): that is every document's metadata. An entry's own mistakes
+def _load_manifest(corpus_dir: Path) -> dict[str, tuple[dict, str]]:
+    """file name → (its manifest entry, where it stands: "manifest.json entry 3"). CorpusError when the
+    manifest as a whole is unusable (not JSON, no "documents" list, an entry without a "file"): that is every
+    document's metadata. An entry's own mistakes
     (a field that is not text, a date that is not one) skip only its document (``scan_corpus``)."""
     path = corpus_dir / MANIFEST
     if not path.exists():
@@ -141,7 +142,7 @@ def _load_manifest(corpus_dir: Path) -> dict[str, dict]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not entry["file"]:
             raise CorpusError(f"{path}: entry {i} needs a 'file' (the document's file name)")
-        metas[entry["file"]] = {**entry, "_where": f"{MANIFEST} entry {i}"}
+        metas[entry["file"]] = (entry, f"{MANIFEST} entry {i}")
     return metas
 
 
@@ -233,12 +234,17 @@ def scan_corpus(corpus_dir: Path) -> Corpus:
                 continue
             try:
                 text, read = _read(path)
-                entry = manifest.get(path.name)
-                meta = _meta_from({k: v for k, v in entry.items() if k != "_where"}, path.name,
-                                  f"{corpus_dir / MANIFEST}: {entry['_where']}", read) if entry else \
-                    _fallback_meta(path, text, read)
             except CorpusError as exc:
-                reason = str(exc) if str(exc).startswith(("its sidecar", str(corpus_dir))) else f"the file {exc}"
+                reason = f"the file {exc}"
+            else:
+                try:
+                    entry, where = manifest.get(path.name) or (None, "")
+                    meta = _meta_from(entry, path.name, f"{corpus_dir / MANIFEST}: {where}", read) if entry else \
+                        _fallback_meta(path, text, read)
+                    reason = None
+                except CorpusError as exc:
+                    reason = str(exc)  # names the manifest entry or sidecar and the field
+            if reason is not None:
                 skipped.append(SkippedFile(path.name, reason))
                 # info, not warning: every up-to-date check scans the corpus, and `vraagbaak index`, /readyz and the
                 # metrics report skipped files already (a warning repeated it on stderr at each `vraagbaak search`)
