@@ -690,6 +690,9 @@ def test_keyboard_only_ask_open_a_citation_close_it_and_send_feedback(laptop, ht
     laptop.shot("keyboard-focus-on-citation")
     page.keyboard.press("Enter")
     page.wait_for_selector("#passage-dialog #cited-passage mark.cited-span")
+    # The dialog first shows the answer's own copy of the passage; its "whole document" button appears
+    # when the passage's detail has arrived (in a full run the Tabs below could come before it).
+    page.wait_for_selector("#whole-document", state="visible")
     assert focused(page)["inDialog"]
     # The page behind the open dialog is inert: Tab reaches only the dialog's controls (and the
     # browser's own, where focus shows as the body).
