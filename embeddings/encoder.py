@@ -191,15 +191,16 @@ class Encoder:
             out.append(p + text)
         return out
 
-    def _encode_raw(self, inputs: list[str], progress: bool) -> np.ndarray:
+    def _encode_raw(self, inputs: list[str], progress: bool, max_tokens: int | None = None) -> np.ndarray:
         if 0 < len(inputs) <= self.settings.embedding_batch_size and not progress and hasattr(self.model, "preprocess"):
-            return self._encode_direct(inputs)  # a request's few sentences: bucketed shapes (embeddings/shapes.py)
+            return self._encode_direct(inputs, max_tokens)  # a request's few sentences: bucketed shapes
         vectors = self.model.encode(
             inputs,
             batch_size=self.settings.embedding_batch_size,
             convert_to_numpy=True,
             normalize_embeddings=True,
             show_progress_bar=progress,
+            **(shapes.truncation(max_tokens) if hasattr(self.model, "preprocess") else {}),
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -278,16 +279,16 @@ class Encoder:
                 out[batch] = vectors  # repeated indices get the same vector twice
         return out
 
-    def _encode_direct(self, inputs: list[str]) -> np.ndarray:
+    def _encode_direct(self, inputs: list[str], max_tokens: int | None = None) -> np.ndarray:
         """The model's own modules, called without ``encode``'s batching and bookkeeping: the
         same vectors up to bf16 rounding (dev rankings identical), ~5 ms less per short query
-        here (search p50 is mostly this)."""
+        here (search p50 is mostly this). ``max_tokens``: each input's tokens read (shapes.truncation)."""
         import torch
 
         model = self.model
         tokenizer = getattr(model, "tokenizer", None)
         with torch.inference_mode():
-            features = model.preprocess(inputs)
+            features = model.preprocess(inputs, **shapes.truncation(max_tokens))
             if tokenizer is not None and tokenizer.pad_token_id is not None:
                 features, n = shapes.pad_features(features, tokenizer.pad_token_id, tokenizer.padding_side,
                                                   getattr(model, "max_seq_length", None))
@@ -322,12 +323,18 @@ class Encoder:
         return ([functools.partial(queries, n, b) for n in shapes.lengths(64) for b in batches]
                 + [functools.partial(sentences, n, b) for n in shapes.lengths(128) for b in (1, 2, 4)])
 
-    def encode_queries(self, queries: list[str]) -> np.ndarray:
-        prompt = self._prompt("query")
-        inputs = [prompt + q for q in queries]
-        if len(inputs) <= 4 and hasattr(self.model, "preprocess"):
-            return self._encode_direct(inputs)
-        return self._encode_raw(inputs, progress=False)
+    @property
+    def query_max_tokens(self) -> int:
+        """Tokens of a query (prompt included) its vector reads, the rest cut off: VRAAGBAAK_QUERY_MAX_TOKENS."""
+        return min(self.settings.query_max_tokens, int(getattr(self.model, "max_seq_length", 0) or 1 << 20))
+
+    def encode_queries(self, queries: list[str], one_pass: bool = False) -> np.ndarray:
+        """Unit vectors, shape (len(queries), dimension) float32, each of a query's first query_max_tokens;
+        ``one_pass``: all in one padded forward pass, normalised in float32 like one query (the batcher's)."""
+        inputs = [self._prompt("query") + q for q in queries]
+        if (one_pass or len(inputs) <= 4) and hasattr(self.model, "preprocess"):
+            return self._encode_direct(inputs, self.query_max_tokens)
+        return self._encode_raw(inputs, progress=False, max_tokens=self.query_max_tokens)
 
     def encode_query(self, query: str) -> np.ndarray:
         """One query's unit vector (shape (dimension,), float32). With batching started, concurrent
@@ -361,9 +368,7 @@ class Encoder:
                 set_torch_threads(threads)
                 state.threads = threads
             try:
-                if hasattr(self.model, "preprocess"):  # one padded pass, normalised in float32 like one query
-                    return list(self._encode_direct([self._prompt("query") + q for q in queries]))
-                return list(self.encode_queries(queries))
+                return list(self.encode_queries(queries, one_pass=True))
             except Exception:  # one bad query must not fail its companions: each alone, errors as results
                 if len(queries) == 1:
                     raise

@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from embeddings import shapes
+
 DEFAULT_EMBEDDING_MODEL = "embeddinggemma-300m"  # a name from embeddings.fetch.MODELS, or a path / hub id
 
 
@@ -35,6 +37,20 @@ class ModelSettings(BaseSettings):
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_dtype: str = "bfloat16"  # bf16 ranks like fp32 here and is ~4x faster on CPU
     embedding_batch_size: int = 16
+    # Tokens of a question its vector reads (the query prompt's 10 included); the rest is cut off, BM25 still
+    # reads it all. Embedding time grows with length: a 2,000-character question of one token a character
+    # took 1.97 s whole, 0.21 s cut here, 1 thread (scripts/measure_query_tokens.py). The 1,226 questions in
+    # data/eval are 66 tokens at most (p99.9 65); ~800 characters of Dutch prose fill 256. A length bucket
+    # (embeddings/shapes.py), so a cut question is not padded further.
+    query_max_tokens: int = Field(256, ge=16)
+
+    @field_validator("query_max_tokens")
+    @classmethod
+    def _a_bucket(cls, value: int) -> int:
+        if shapes.bucket_length(value) != value:
+            raise ValueError(f"{value} is not a length bucket (a multiple of 8 up to 64, of 16 up to 128, of 64 "
+                             f"beyond; e.g. {shapes.bucket_length(value)})")
+        return value
 
     @field_validator("cache_dir")
     @classmethod

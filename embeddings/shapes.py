@@ -41,6 +41,13 @@ def bucket_batch(b: int) -> int:
     return 1 << max(0, b - 1).bit_length()
 
 
+def truncation(max_tokens: int | None) -> dict:
+    """Keyword arguments for a sentence-transformers model's ``preprocess``/``encode`` that cut each text at
+    ``max_tokens`` tokens, special tokens kept (None: none, the model's own maximum). A text that is shorter is
+    tokenized exactly as without them. Query lengths are capped so (VRAAGBAAK_QUERY_MAX_TOKENS, a bucket)."""
+    return {} if max_tokens is None else {"processing_kwargs": {"text": {"max_length": max_tokens, "truncation": True}}}
+
+
 def pad_features(features: dict, pad_id: int, side: str = "right", limit: int | None = None) -> tuple[dict, int]:
     """The tokenizer's features padded to a bucketed (batch, tokens) shape; returns them and the number of
     real rows (the model's outputs beyond it are to be dropped). Extra tokens are ``pad_id`` with

@@ -174,3 +174,36 @@ def test_input_shapes_are_bucketed_and_padding_changes_no_vector(service):
     exact = exact / np.linalg.norm(exact, axis=1, keepdims=True)
     padded = encoder._encode_direct(texts)[1:2]  # 3 rows → 4, and to the length bucket
     assert float((exact * padded).sum()) > 0.999
+
+
+# ---------------------------------------------------------------- a question's tokens read (VRAAGBAAK_QUERY_MAX_TOKENS)
+
+def test_a_long_question_is_read_up_to_the_cap_and_a_normal_one_whole(service):
+    """A 2,000-character question costs ~2 s to embed whole (one token a character); its vector reads the first
+    ``query_max_tokens`` (a length bucket), in every query path. A question under the cap is read as before:
+    bit-identical to a pass without the cap."""
+    from embeddings import shapes
+
+    encoder = service.encoder
+    cap, prompt = encoder.query_max_tokens, encoder._prompt("query")
+    assert cap == 256 and shapes.bucket_length(cap) == cap
+    head = " ".join(["inburgering"] * 400)  # well over the cap
+    long = [head + " Wat is de participatieverklaring?", head + " Wie betaalt de taalcursus van een nieuwkomer?"]
+    features = encoder.model.preprocess([prompt + long[0]], **shapes.truncation(cap))
+    assert features["input_ids"].shape == (1, cap)
+    one = np.stack([encoder.encode_query(q) for q in long])
+    assert np.array_equal(one[0], one[1])  # the tails, past the cap, are not read
+    many = encoder.encode_queries(long * 9)  # 18 queries: encode()'s own batching path
+    assert (np.sum(many[:2] * one, axis=1) > 0.999).all() and np.array_equal(many[0], many[1])
+    normal = "Wanneer stuurde de minister de Kamer een brief over de participatieverklaring voor nieuwkomers?"
+    assert np.array_equal(encoder.encode_query(normal), encoder._encode_direct([prompt + normal])[0])
+
+
+def test_the_query_cap_must_be_a_length_bucket(settings):
+    import pytest
+
+    from rag.config import load_settings
+
+    assert load_settings(query_max_tokens=192).query_max_tokens == 192
+    with pytest.raises(ValueError, match=r"query_max_tokens='200' is not valid: .*not a length bucket.*e\.g\. 256"):
+        load_settings(query_max_tokens="200")
