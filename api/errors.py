@@ -8,8 +8,6 @@ middleware (api/observability.py) with code ``internal`` and logged with its tra
 
 from __future__ import annotations
 
-import contextlib
-
 import functools
 import re
 from typing import Any
@@ -18,8 +16,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
 
+from api.body import BodyEncodingError
 from api.request_id import current_request_id
 
 
@@ -75,13 +73,18 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     elif status == 413:
         message = f"the request body is larger than the limit of {request.app.state.settings.max_body_bytes} bytes"
     elif status == 400 and "parsing the body" in message:
-        # FastAPI says only "error parsing the body": not UTF-8, or JSON nested too deeply for the parser.
-        code, message = "invalid_body", "the request body could not be read: send JSON encoded as UTF-8"
-        # Best effort: a client gone mid-body (ClientDisconnect) must not turn this 400 into a 500.
-        with contextlib.suppress(UnicodeDecodeError, RuntimeError, ClientDisconnect):
-            (await request.body()).decode("utf-8")
-            message = "the request body could not be parsed: its JSON is nested too deeply"
+        # FastAPI says only "error parsing the body"; what went wrong is the exception it was raised from.
+        code, message = "invalid_body", _body_error(exc.__cause__)
     return error_response(status, code, message, getattr(exc, "headers", None))
+
+
+def _body_error(cause: BaseException | None) -> str:
+    """Why a body could not be read: not UTF-8 (api/body.py says how), or JSON nested too deeply for the parser."""
+    if isinstance(cause, BodyEncodingError):
+        return str(cause)
+    if isinstance(cause, RecursionError):
+        return "the request body could not be parsed: its JSON is nested too deeply"
+    return "the request body could not be read: send JSON encoded as UTF-8"
 
 
 def allowed_methods(request: Request, exc: StarletteHTTPException) -> list[str]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hmac
 
 from fastapi import Request, Security
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.body import Utf8JsonRoute
 from api.errors import ApiError
 
 bearer = HTTPBearer(auto_error=False, description="An API key from VRAAGBAAK_API_KEYS")
@@ -61,8 +61,9 @@ async def admin_access(request: Request,
     _check(credentials, settings.api_keys)
 
 
-class AuthFirstRoute(APIRoute):
-    """A route that runs its key check (``admin_access``, ``public_access``) before the body is read.
+class AuthFirstRoute(Utf8JsonRoute):
+    """A route that runs its key check (``admin_access``, ``public_access``) before the body is read, and
+    reads a JSON body as UTF-8 only (api/body.py; every route with a body is one).
     FastAPI parses a JSON body before any dependency, so a client without a key got 400 ``invalid_json``
     for a broken body rather than 401/403. The check stays a dependency too, for the OpenAPI document
     (it runs twice: a comparison of a few keys)."""

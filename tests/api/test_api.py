@@ -261,6 +261,37 @@ def test_unreadable_bodies(api, endpoint, raw, content_type, status, code):
         assert ("nested too deeply" in error["message"]) == raw.startswith(b'{"query": [[')
 
 
+# JSON exchanged between systems is UTF-8 (RFC 8259 section 8.1); Python's json.loads(bytes) also reads UTF-16 and
+# UTF-32, which FastAPI accepted. With and without a byte-order mark, both byte orders.
+OTHER_ENCODINGS = [("/v1/search", {"query": QUESTION}, encoding) for encoding in
+                   ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")]
+OTHER_ENCODINGS += [("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}]}, "utf-16"),
+                    ("/v1/ask", {"question": QUESTION}, "utf-32-be"),
+                    ("/v1/feedback", {"answer_id": "a", "rating": "up", "question": QUESTION}, "utf-16-le")]
+
+
+@pytest.mark.parametrize("endpoint,body,encoding", OTHER_ENCODINGS, ids=[f"{e}-{c}" for e, _, c in OTHER_ENCODINGS])
+def test_bodies_in_utf16_or_utf32_are_refused(api, endpoint, body, encoding):
+    raw = json.dumps(body, ensure_ascii=False).encode(encoding)
+    error = assert_error(api.post(endpoint, content=raw, headers={"content-type": "application/json"}),
+                         400, "invalid_body")
+    assert f"UTF-{encoding[4:6]}" in error["message"] and "send JSON encoded as UTF-8" in error["message"]
+
+
+def test_a_body_that_is_not_utf8_says_where(api):
+    error = assert_error(api.post("/v1/search", content='{"query": "W\u00d6M"}'.encode("latin-1"),
+                                  headers={"content-type": "application/json"}), 400, "invalid_body")
+    assert error["message"] == ("the request body is not UTF-8 (byte 0xD6 at position 12); "
+                                "send JSON encoded as UTF-8")
+
+
+def test_utf8_with_a_byte_order_mark_is_still_read(api):
+    # RFC 8259 lets a parser ignore a UTF-8 byte-order mark; Windows tools write one.
+    response = api.post("/v1/search", content=json.dumps({"query": "Wat is de participatieverklaring?"}).encode("utf-8-sig"),
+                        headers={"content-type": "application/json"})
+    assert response.status_code == 200 and response.json()["results"]
+
+
 def test_body_over_the_limit_is_413_declared_or_chunked(api):
     big = b'{"query": "' + b"a" * 1_100_000 + b'"}'
     assert_error(api.post("/v1/search", content=big, headers={"content-type": "application/json"}),
