@@ -33,7 +33,8 @@ Questions about Dutch government documents, answered from those documents with c
 
 * **POST /v1/search**: the passages that answer a question, ranked, each with its citation.
 * **POST /v1/ask**: a short answer whose sentences cite their sources as [n]; JSON or Server-Sent Events.
-* **POST /v1/chat/completions**, **GET /v1/models**: OpenAI-compatible, for the `openai` clients and chat UIs.
+* **POST /v1/chat/completions**, **GET /v1/models**, **/v1/models/{id}**: OpenAI-compatible, for the `openai`
+  clients and chat UIs.
 * **GET /v1/documents**, **/v1/documents/{id}**, **/v1/passages/{id}**: what a citation points at.
 * **POST /v1/feedback**: thumbs up or down on an answer; **GET /v1/feedback** lists it (API key), also as CSV.
 * **GET /**: the web page for citizens.

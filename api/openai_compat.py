@@ -1,4 +1,4 @@
-"""OpenAI Chat Completions compatibility: ``POST /v1/chat/completions`` and ``GET /v1/models``.
+"""OpenAI compatibility: ``POST /v1/chat/completions``, ``GET /v1/models`` and ``GET /v1/models/{model}``.
 
 So the official ``openai`` clients and chat UIs can talk to Vraagbaak. The last user message is the
 question; earlier user/assistant turns are passed to the answer engine as history; messages after the
@@ -44,7 +44,7 @@ from api.chat_sources import (Shown, labels as source_labels, owui_source, owui_
 from api.chat_text import ChatRefusal, asker_language, for_chat, notices, say, text_for
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_earlier_question, check_question
 from api.errors import ApiError, stream_error
-from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelList, UserMessage
+from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelCard, ModelList, UserMessage
 from api.schemas import ErrorResponse
 from api.security import AuthFirstRoute, public_access
 from rag.answer.payload import personal_referral
@@ -128,8 +128,7 @@ def split_conversation(request: ChatCompletionRequest, settings: Settings) -> tu
 
 def resolve_mode(request: ChatCompletionRequest) -> str:
     if request.model not in MODELS:
-        raise ChatRefusal(404, "model_not_found", "model_not_found",
-                          f"the model {request.model!r} does not exist; use one of: {', '.join(MODELS)}")
+        raise ChatRefusal(404, "model_not_found", "model_not_found", unknown_model(request.model))
     return request.mode or MODELS[request.model]
 
 
@@ -311,10 +310,28 @@ def recent_answers(request: Request) -> chat_tasks.RecentAnswers:
 # ---------------------------------------------------------------- endpoints
 
 
+def model_card(model: str) -> dict:
+    """One entry of GET /v1/models, and the answer of GET /v1/models/{model} (OpenAI's model object)."""
+    return {"id": model, "object": "model", "created": CREATED, "owned_by": "vraagbaak"}
+
+
+def unknown_model(model: str) -> str:
+    return f"the model {model!r} does not exist; use one of: {', '.join(MODELS)}"
+
+
 @router.get("/v1/models", response_model=ModelList, responses={401: ERRORS[401]}, summary="Models (OpenAI)")
 async def list_models() -> dict:
-    return {"object": "list", "data": [{"id": m, "object": "model", "created": CREATED, "owned_by": "vraagbaak"}
-                                       for m in MODELS]}
+    return {"object": "list", "data": [model_card(m) for m in MODELS]}
+
+
+@router.get("/v1/models/{model}", response_model=ModelCard, summary="Model (OpenAI)",
+            responses={401: ERRORS[401], 404: {"model": ErrorResponse, "description": "Unknown model"}})
+async def retrieve_model(model: str) -> dict:
+    """OpenAI's "retrieve model": the model object as GET /v1/models lists it; 404 ``model_not_found`` for
+    an id it does not list."""
+    if model not in MODELS:
+        raise ApiError(404, "model_not_found", unknown_model(model))
+    return model_card(model)
 
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion, summary="Chat completion (OpenAI)",

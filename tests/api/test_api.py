@@ -55,7 +55,7 @@ def test_every_get_answers_head_alike_without_a_body(api, service):
     spec = api.get("/openapi.json").json()
     assert not any("head" in operations for operations in spec["paths"].values())
     passage = service.index.chunks[0]
-    values = {"doc_id": passage.doc_id, "passage_id": quote(passage.id, safe="")}
+    values = {"doc_id": passage.doc_id, "passage_id": quote(passage.id, safe=""), "model": "vraagbaak"}
     paths = [re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
              for path, operations in spec["paths"].items() if "get" in operations]
     paths += ["/", "/favicon.ico", "/docs", "/redoc", "/openapi.json", "/v1/nergens"]
@@ -305,6 +305,21 @@ def test_body_over_the_limit_is_413_declared_or_chunked(api):
                  413, "body_too_large")
 
 
+def test_a_model_is_retrieved_as_the_list_gives_it(api):
+    # OpenAI's "retrieve model": GET /v1/models/{model} is the list's entry; another id is 404 model_not_found.
+    listed = api.get("/v1/models").json()["data"]
+    for card in listed:
+        response = api.get(f"/v1/models/{card['id']}")
+        assert response.status_code == 200 and response.json() == card
+    error = assert_error(api.get("/v1/models/gpt-4o"), 404, "model_not_found")
+    assert "'gpt-4o'" in error["message"] and all(card["id"] in error["message"] for card in listed)
+    assert_error(api.get("/v1/models/vraagbaak%20"), 404, "model_not_found")  # ids are exact
+    assert_error(api.post("/v1/models/vraagbaak"), 405, "method_not_allowed")
+    spec = api.get("/openapi.json").json()["paths"]["/v1/models/{model}"]["get"]
+    assert spec["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ModelCard"}
+    assert "404" in spec["responses"]
+
+
 def test_unknown_route_and_wrong_method(api):
     assert_error(api.get("/v1/nergens"), 404, "not_found")
     assert_error(api.post("/v2/search", json={"query": QUESTION}), 404, "not_found")
@@ -471,7 +486,8 @@ def test_public_endpoints_need_a_key_when_required(api_server):
     with httpx.Client(base_url=api_server(api_keys=("sleutel-1",), require_api_key=True), timeout=60) as client:
         auth = {"Authorization": "Bearer sleutel-1"}
         for method, path, body in (("POST", "/v1/search", {"query": QUESTION}), ("GET", "/v1/documents", None),
-                                   ("GET", "/v1/models", None), ("GET", "/metrics", None),
+                                   ("GET", "/v1/models", None), ("GET", "/v1/models/vraagbaak", None),
+                                   ("GET", "/metrics", None),
                                    ("POST", "/v1/ask", {"question": QUESTION}),
                                    ("POST", "/v1/chat/completions", {"model": "vraagbaak", "messages": []})):
             assert_error(client.request(method, path, json=body), 401, "unauthorized")

@@ -314,6 +314,7 @@ def test_openai_client_lists_models_and_completes(api):
     client = OpenAI(base_url=str(api.base_url).rstrip("/") + "/v1", api_key="niet-nodig", max_retries=0)
     assert [m.id for m in client.models.list()] == ["vraagbaak", "vraagbaak-extractive", "vraagbaak-generative",
                                                     "vraagbaak-plain"]
+    assert client.models.retrieve("vraagbaak-plain") == next(m for m in client.models.list() if m.id == "vraagbaak-plain")
     completion = client.chat.completions.create(model="vraagbaak", temperature=0,
                                                 messages=[{"role": "user", "content": QUESTION}])
     assert completion.object == "chat.completion" and completion.choices[0].finish_reason == "stop"
@@ -352,6 +353,9 @@ def test_openai_client_errors_and_api_keys(api_server):
     assert refused.value.code == "empty_question"  # the message is for the person, the code for programs
     with pytest.raises(openai.NotFoundError, match="gpt-4o"):
         good.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
+    with pytest.raises(openai.NotFoundError, match="gpt-4o") as unknown:
+        good.models.retrieve("gpt-4o")
+    assert unknown.value.code == "model_not_found"
 
 
 # ---------------------------------------------------------------- metrics
