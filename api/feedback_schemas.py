@@ -25,7 +25,8 @@ class FeedbackRequest(Strict):
     question: str = Field(min_length=1, max_length=20_000, description="The question that was answered (not blank, "
                           "no control character but tab, line feed and carriage return, as a question asked)",
                           json_schema_extra=QUESTION_SCHEMA)
-    answer: str = Field("", max_length=50_000, description="The answer text as shown")
+    answer: str = Field("", max_length=50_000, description="The answer text as shown; no control character but "
+                        "tab, line feed and carriage return", json_schema_extra={"pattern": NO_CONTROL})
     passage_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         [], max_length=50, description="The cited passages, in [n] order")
     mode: Literal["extractive", "generative", "plain"] | None = Field(None, description="mode_used of the answer")
@@ -39,7 +40,7 @@ class FeedbackRequest(Strict):
             raise ValueError("the question is blank")
         return question
 
-    @field_validator("question", "comment")
+    @field_validator("question", "comment", "answer")
     @classmethod
     def _no_control(cls, text: str, info) -> str:
         try:  # the character rule of the questions asked (rag/service.check_characters), refused, not cleaned

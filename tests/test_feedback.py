@@ -338,6 +338,8 @@ BAD_FEEDBACK = [
     ({**GOOD, "question": "Waarom\u0000?"}, "question: the question holds a control character at position 6 (U+0000)"),
     ({**GOOD, "comment": "rood\u001b[31m"}, "comment: the comment holds a control character at position 4 (U+001B)"),
     ({**GOOD, "comment": "ok\u0085"}, "(U+0085); remove it"),
+    ({**GOOD, "answer": "Omdat\u0007 de wet"}, "answer: the answer holds a control character at position 5 (U+0007)"),
+    ({**GOOD, "answer": "De WOM\u000c is ingetrokken."}, "answer: the answer holds a control character at position 6"),
     ({**GOOD, "passage_ids": ["a"] * 51}, "passage_ids"),
     ({**GOOD, "passage_ids": [""]}, "passage_ids.0"),
     ({**GOOD, "mode": "creatief"}, "mode"),
@@ -359,14 +361,16 @@ def test_unreadable_feedback_bodies(client):
     assert_error(client.post("/v1/feedback", content=b"rating=up", headers={"content-type": "text/plain"}),
                  415, "unsupported_media_type")
     before = client.get("/v1/feedback", headers=AUTH).json()["count"]
-    for field in ("question", "comment"):  # a lone surrogate, as in a question asked: 422, nothing stored
+    for field in ("question", "comment", "answer"):  # a lone surrogate, as in a question asked: 422, nothing stored
         raw = json.dumps({**GOOD, field: "Waarom \udfff?"}).encode()
         error = assert_error(client.post("/v1/feedback", content=raw, headers={"content-type": "application/json"}),
                              422, "invalid_request")
         assert error["message"].startswith(f"{field}: "), error
     assert client.get("/v1/feedback", headers=AUTH).json()["count"] == before
     assert client.post("/v1/feedback", json=GOOD).status_code == 201  # the minimum
-    assert client.get("/v1/feedback", headers=AUTH).json()["count"] == before + 1
+    # tab, line feed and carriage return are text (an answer's lines), as in a question
+    assert client.post("/v1/feedback", json={**GOOD, "answer": "Omdat het overleg stopte [1].\r\n\tBronnen"}).status_code == 201
+    assert client.get("/v1/feedback", headers=AUTH).json()["count"] == before + 2
 
 
 def test_feedback_needs_a_key_only_when_keys_are_required(api_server, tmp_path):
