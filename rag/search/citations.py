@@ -46,6 +46,25 @@ def passage_url(url: str | None, page: int | None) -> str | None:
     return url
 
 
+SECTION_SEPARATOR = " › "  # between the headings of a section path (rag/ingest/parse.py)
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def without_title(where: str | None, title: str) -> str | None:
+    """``where`` (a section path or "Vraag 57") without a leading heading that is the document's title: a .txt
+    document without metadata is titled by its first line, which is mostly its first heading too, and its label
+    said it twice ("1 Inleiding, 1 Inleiding"; "Vraag 1 (…), Vraag 1"). None when nothing else is left."""
+    if not where:
+        return where
+    first, _, rest = where.partition(SECTION_SEPARATOR)
+    if not _same_words(first, title):
+        return where
+    return rest or None
+
+
 def make_citation(chunk: Chunk, meta: DocumentMeta, extra_questions: tuple[int, ...] = ()) -> Citation:
     numbers = tuple(sorted(set(chunk.question_numbers) | set(extra_questions)))
     source = meta.reference or meta.title
@@ -55,7 +74,7 @@ def make_citation(chunk: Chunk, meta: DocumentMeta, extra_questions: tuple[int, 
     label = source + (f" ({when})" if when else "")
     if meta.reference:
         label = f"{meta.title}, {label}"
-    where = question_label(numbers) if numbers else chunk.section
+    where = without_title(question_label(numbers) if numbers else chunk.section, meta.title)
     if where:
         label += f", {where}"
     pages = page_label(chunk.page, chunk.page_end)
