@@ -72,8 +72,14 @@ def load_rows(reader: str = "mlp") -> list[dict]:
             for line in path.read_text(encoding="utf-8").splitlines():
                 x = json.loads(line)
                 reading[(x.pop("group"), x.pop("source"))] = x
+    cross = {}  # the cross-encoder's feature (scripts/train_cross_encoder.py), when it has been trained
+    if (OUT / "cross_scores.jsonl").exists():
+        for line in (OUT / "cross_scores.jsonl").read_text(encoding="utf-8").splitlines():
+            x = json.loads(line)
+            cross[(x["group"], x["source"])] = {"cross_best": x["cross_best"]}
     for r in rows:
-        r["features"] = {**r["features"], **reading.get((r["group"], r["source"]), {})}
+        r["features"] = {**r["features"], **reading.get((r["group"], r["source"]), {}),
+                         **cross.get((r["group"], r["source"]), {})}
     return rows
 
 
@@ -189,9 +195,11 @@ def nested_cv(rows: list[dict], names=answerable.FEATURES, folds: int = 5) -> di
     return {**scores(prob, labels, 0.5), "chosen": chosen}
 
 
-BASE = tuple(f for f in answerable.FEATURES if not f.startswith("reader"))
+BASE = tuple(f for f in answerable.FEATURES if not f.startswith(("reader", "cross")))
 VARIANTS = {  # name → features; the first ships (chosen on the probes, with dev CV: README "Answerability")
     "all + reader_best": BASE + ("reader_best",),
+    "all + reader_best + cross_best": BASE + ("reader_best", "cross_best"),
+    "all + cross_best": BASE + ("cross_best",),
     "all, no reader (before)": BASE,
     "all + reader_best + reader_at_cosine": BASE + ("reader_best", "reader_at_cosine"),
     "cosines + reader": ("dense_top", "dense_margin", "sentence_best", "sentence_margin", "reader_best",
