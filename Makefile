@@ -13,10 +13,11 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: setup wordlist-setup llm-setup browser-setup index run llm test eval eval-llm bench owui-check format-fixtures
 
-## setup: virtualenv with the project and its pinned dependencies, the verified embedding model and
+## setup: virtualenv with the project and its pinned dependencies, the verified embedding model, e5-small
+##        (the cross-encoder's base, 72 MB) and
 ##        the Dutch word list
 setup: $(STAMP) wordlist-setup
-	$(BIN)/python -m embeddings.fetch $(MODEL)
+	$(BIN)/python -m embeddings.fetch $(MODEL) e5-small
 
 ## wordlist-setup: Debian's Dutch word list (package wdutch, /usr/share/dict/nederlands), which decides
 ##                 line-end hyphens at ingest (rag/ingest/hyphenation.py); apt-get only when it is missing.
