@@ -235,6 +235,9 @@ def main() -> None:
                                            for s in ("dev", "dev-gold-removed", "train", "train-gold-removed")))
     results = {}
     for name, names in VARIANTS.items():
+        if any(n not in rows[0]["features"] for n in names):  # cross_best before train_cross_encoder.py ran
+            print(f"\n{name}: skipped ({', '.join(n for n in names if n not in rows[0]['features'])} not computed)")
+            continue
         res = results[name] = cross_validate(rows, names)
         print(f"\n{name} (grouped {5}-fold CV, dev questions out of fold): "
               f"{json.dumps({k: v for k, v in res.items() if k != 'per_language'})}")

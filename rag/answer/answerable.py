@@ -45,7 +45,7 @@ BEST_SENTENCES = 3  # the sentences an answer would lead with
 
 FEATURES = ("dense_top", "dense_margin", "sentence_best", "sentence_margin", "lexical", "coverage",
             "unknown_terms", "names_missing", "type_expected", "type_missing", "personal", "reader_best",
-            "reader_at_cosine", "cross_best")
+            "reader_at_cosine")
 NO_READING = -10.0  # the reader features when there is no sentence (or no reader): "nothing answers"
 
 # -- what the question asks for ------------------------------------------------------------------
@@ -219,13 +219,10 @@ class Evidence:
 
 
 def features(question: str, query_vector: np.ndarray, passages: list[Passage], cands: list, vocab: Vocabulary,
-             language: str | None = None, reading: np.ndarray | None = None,
-             cross: np.ndarray | None = None) -> Evidence:
+             language: str | None = None, reading: np.ndarray | None = None) -> Evidence:
     """The answerability features (see FEATURES and the module docstring). ``cands`` are the
     extractive.Candidate sentences of the top passages (vectors unit-normalised, like the query's);
-    ``reading``: the reader's logit per candidate (rag/answer/reader.py), None without a reader;
-    ``cross``: the cross-encoder's logits (rag/answer/cross_encoder.py) for the candidates it read, None when
-    it read none (the model does not use it)."""
+    ``reading``: the reader's logit per candidate (rag/answer/reader.py), None without a reader."""
     dense = sorted((float(p.scores.get("dense", p.score)) for p in passages), reverse=True)
     dense_top = dense[0] if dense else 0.0
     sims = np.array([float(c.vector @ query_vector) for c in cands]) if cands else np.zeros(0)
@@ -261,7 +258,6 @@ def features(question: str, query_vector: np.ndarray, passages: list[Passage], c
     finite = reading is not None and len(reading) == len(cands) and bool(np.isfinite(reading).any())
     f["reader_best"] = float(np.max(reading[np.isfinite(reading)])) if finite else NO_READING
     f["reader_at_cosine"] = float(reading[best[0]]) if finite and best and np.isfinite(reading[best[0]]) else NO_READING
-    f["cross_best"] = float(np.max(cross)) if cross is not None and len(cross) else NO_READING
     return Evidence(features=f, expected=kind, best=best)
 
 
@@ -275,7 +271,6 @@ REASONS = {
     "names_missing": "names_not_in_documents", "type_missing": "answer_type_missing",
     "type_expected": "answer_type_missing", "personal": "personal_situation", "lexical": "off_topic",
     "reader_best": "no_sentence_answers", "reader_at_cosine": "no_sentence_answers",
-    "cross_best": "no_sentence_answers",
 }
 
 

@@ -9,12 +9,15 @@ feed-forward matrix, the base frozen) by scripts/train_cross_encoder.py (rag/ans
 on the documents' own Kamervragen (own answer against the best-retrieved other answers) and the train
 questions — never dev (the answerability regression is fitted on dev with these logits, so they are
 out-of-sample there) and never a probe. Weights: data/answerability/cross_encoder.safetensors (the LoRA
-matrices and the head, float32); cross_encoder.json holds their sha256 (checked at load), the settings and
-figures. At load the updates are merged into the base (W + (α/r)·B·A), so reading costs what e5-small costs.
+matrices and the head, float32, 2.7 MB; not in git while unused); cross_encoder.json holds their sha256
+(checked at load), the settings and figures. At load the updates are merged into the base (W + (α/r)·B·A), so reading costs what e5-small costs.
 
-Used as the answerability model's feature ``cross_best``: the best logit over the question's few most
-similar candidate sentences (CROSS_SENTENCES). Cost (measured, one torch thread): ~20–25 ms per sentence
-pair; README "Answerability".
+Measured as the answerability model's feature ``cross_best`` (its best logit over the CROSS_SENTENCES
+candidate sentences most similar to the question; scripts/train_answerability.py's variants) and not used
+by the shipped model: on the held-out probes it did not beat the vector-level reader (README
+"Answerability": the cross-encoder). Cost, 6 layers, one torch thread, quiet machine: 18 / 27 / 44 ms for
+1 / 2 / 4 sentences. To use it: add ``cross_best`` to answerable.FEATURES, compute it where
+rag/answer/engine.py computes the reader's logits, and refit data/answerability.json with it.
 """
 
 from __future__ import annotations

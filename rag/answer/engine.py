@@ -41,8 +41,7 @@ from typing import AsyncIterator, Callable
 
 import numpy as np
 
-from rag.answer import (abstain, answerable, cross_encoder, extractive, followup, generate, reader, referral, rewrite,
-                        timing)
+from rag.answer import abstain, answerable, extractive, followup, generate, reader, referral, rewrite, timing
 from rag.answer.context import CANDIDATE_PASSAGES, AnswerEvent, Context, lexicon
 from rag.answer.language import prepare as prepare_language
 from rag.answer.llm import LLMClient, LLMError
@@ -91,8 +90,6 @@ class AnswerEngine:
         self.vocabulary = answerable.Vocabulary.from_index(service.index)
         self.answerability = answerable.load_model()
         self.reader = reader.load_reader()  # ReaderError (what to do) when its weights are missing or altered
-        # The cross-encoder, only when the answerability model reads its feature (CrossEncoderError otherwise)
-        self.cross = cross_encoder.cached_cross_encoder() if "cross_best" in self.answerability.features else None
         self._semaphores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @property
@@ -154,21 +151,11 @@ class AnswerEngine:
         passages = self.service.retriever.search(query, top_k=top_k, query_vector=qv)
         cands = extractive.candidates(passages[:CANDIDATE_PASSAGES], self.sentence_vectors)
         cands = self._read(qv, cands)
-        cross = self._cross(query, qv, cands)
         sources = [Source.from_passage(p) for p in passages]
         self.verifier._prepare(sources)
         self.verifier.source_vectors(sources)
         self.referrer.prepare()  # the topic vectors, once, here in the worker thread rather than on the event loop
-        return qv, passages, cands, sources, cross
-
-    def _cross(self, query: str, qv, cands: list):
-        """The cross-encoder's logits for the CROSS_SENTENCES candidates most similar to the query (None
-        without a cross-encoder)."""
-        if self.cross is None or not cands:
-            return None
-        sims = np.array([float(c.vector @ qv) for c in cands])
-        best = np.argsort(-sims, kind="stable")[:cross_encoder.CROSS_SENTENCES]
-        return self.cross.logits(query, [cands[i].text for i in best])
+        return qv, passages, cands, sources
 
     async def _retrieve(self, question: str, top_k: int, history: list[dict] | None) -> Context:
         started = time.perf_counter()
@@ -177,11 +164,11 @@ class AnswerEngine:
             raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}")
         resolved = followup.resolve(question, history)  # a follow-up is searched with the turn it depends on
         query = resolved.query
-        qv, passages, cands, sources, cross = await self._run(self._retrieve_sync, query, top_k, retrieval=True)
+        qv, passages, cands, sources = await self._run(self._retrieve_sync, query, top_k, retrieval=True)
         conf = abstain.confidence(passages, extractive.best_sentence_similarity(qv, cands))
         # A follow-up is judged with the question it follows (as it was retrieved).
         evidence = answerable.features(query, qv, passages[:CANDIDATE_PASSAGES], cands, self.vocabulary,
-                                       reading=np.array([c.answers for c in cands], dtype=np.float32), cross=cross)
+                                       reading=np.array([c.answers for c in cands], dtype=np.float32))
         decision = self.answerability.decide(evidence, passages, floor=self.settings.abstain_threshold)
         ctx = Context(question=question, language=resolved.language, passages=passages,
                       query_vector=qv, candidates=cands, sources=sources, confidence=conf, started=started,
