@@ -100,3 +100,19 @@ def test_lora_updates_merge_into_the_base_and_a_short_fit_learns(base_file):
     with pytest.raises(ce.CrossEncoderError, match="fits no layer"):
         ce.merge_lora(fresh, {"base_model.model.encoder.layer.9.attention.self.query.lora_A.weight": state[
             "base_model.model.encoder.layer.0.attention.self.query.lora_A.weight"]}, 1.0)
+
+
+def test_the_cross_encoder_refuses_missing_or_altered_weights(tmp_path, base_file):
+    from rag.answer import cross_encoder as ce
+
+    weights, meta = tmp_path / "cross_encoder.safetensors", tmp_path / "cross_encoder.json"
+    with pytest.raises(ce.CrossEncoderError, match="unreadable"):
+        ce.load_cross_encoder(base_file.parent.parent, weights, meta)
+    meta.write_text(json.dumps({"sha256": "0" * 64, "settings": {"lora_r": 16, "lora_alpha": 32}}))
+    with pytest.raises(ce.CrossEncoderError, match="is missing"):
+        ce.load_cross_encoder(base_file.parent.parent, weights, meta)
+    weights.write_bytes(b"not the trained weights")
+    with pytest.raises(ce.CrossEncoderError, match="sha256"):
+        ce.load_cross_encoder(base_file.parent.parent, weights, meta)
+    with pytest.raises(ce.CrossEncoderError, match="base model is missing"):
+        ce.load_cross_encoder(tmp_path / "no-models", weights, meta)
