@@ -7,7 +7,8 @@ candidate sentences, the answerability features) and states.npz (the float16 uni
 and candidate sentence, keyed by ``key()``; with --states also their token states). Deterministic: the same
 index, model and question files give the same rows. Sources (``source`` in a row):
 
-* ``dev`` / ``train``: data/eval/{dev,train}.jsonl as asked, top 5 passages; a passage is ``gold`` when it
+* ``dev`` / ``train`` / ``train2``: data/eval/{dev,train}.jsonl and train2{a,b}.jsonl (240 citizen questions
+  written for training, 2026-12-07) as asked, top 5 passages; a passage is ``gold`` when it
   holds a gold quote, a sentence when it overlaps one (``gold_sentence``).
 * ``dev-gold-removed`` / ``train-gold-removed``: each answerable question again with the passages holding
   its gold quotes dropped from the top 15 — the near-topic case ("does not answer"), label 0.
@@ -38,7 +39,8 @@ from reader_variants import token_states  # noqa: E402
 from rag.config import PROJECT_ROOT  # noqa: E402
 
 OUT = PROJECT_ROOT / "reports" / "answerability"
-QUESTION_SETS = {"dev": "dev.jsonl", "train": "train.jsonl", "probe": "probe.jsonl", "probe2": "probe2.jsonl"}
+QUESTION_SETS = {"dev": ("dev.jsonl",), "train": ("train.jsonl",), "train2": ("train2a.jsonl", "train2b.jsonl"),
+                 "probe": ("probe.jsonl",), "probe2": ("probe2.jsonl",)}
 HELD_OUT = ("probe", "probe2")  # never fitted on, never given gold-removed rows
 TOP = 5  # passages judged, as the engine does (engine.CANDIDATE_PASSAGES)
 POOL = 15  # retrieved before gold passages are removed
@@ -111,11 +113,10 @@ def collect(service, tokens: bool = False) -> list[dict]:
 
     col = Collector(service, tokens)
     rows: list[dict] = []
-    for source, name in QUESTION_SETS.items():
-        path = PROJECT_ROOT / "data" / "eval" / name
-        if not path.exists():
-            continue
-        for q in (json.loads(line) for line in path.open(encoding="utf-8") if line.strip()):
+    for source, names in QUESTION_SETS.items():
+        paths = [PROJECT_ROOT / "data" / "eval" / name for name in names]
+        for q in (json.loads(line) for path in paths if path.exists()
+                  for line in path.open(encoding="utf-8") if line.strip()):
             quotes = [g["quote"] for g in q.get("gold") or ()]
             base = {"group": q["id"], "source": source, "lang": q["lang"], "kind": q["kind"],
                     "label": int(q["answerable"]), "yesno": q.get("yesno"), "own_case": q.get("own_case")}

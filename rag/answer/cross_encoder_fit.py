@@ -7,7 +7,7 @@ passages, their candidate sentences and which passages answer:
   EmbeddingGemma cosine; the answer's other sentences are left out, not labelled "does not answer": an
   answer often opens with context) against the NEGATIVES most similar sentences of the other passages
   retrieval brings (near-topic answers to other questions);
-* a train question (``train``): its gold sentences against the same; ``train-gold-removed``: only negatives.
+* a train question (``train``, ``train2``): its gold sentences against the same; ``…-gold-removed``: only negatives.
 
 dev is left out on purpose (the answerability regression is fitted on dev with these logits), the probes
 always. ``fit`` is deterministic for a given torch build and thread count (seeded; dropout's generator too).
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-TRAIN_SOURCES = ("qa", "train", "train-gold-removed")
+TRAIN_SOURCES = ("qa", "train", "train-gold-removed", "train2", "train2-gold-removed")
 
 
 @dataclass(frozen=True)
