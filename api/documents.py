@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from api.deps import ERRORS, RuntimeDep
-from api.errors import ApiError
+from api.errors import ApiError, short_id
 from api.schemas import DocumentDetail, DocumentList, ErrorResponse, PassageDetail
 from api.security import public_access
 from rag.search.citations import make_citation
@@ -17,9 +17,6 @@ from rag.types import Chunk, DocumentMeta
 router = APIRouter(tags=["documents"], dependencies=[Depends(public_access)])
 
 
-def _short(text: str, limit: int = 80) -> str:
-    """An id as echoed in an error: a 100 kB path must not come back as a 100 kB message."""
-    return text if len(text) <= limit else text[:limit] + "…"
 _RESPONSES = {401: ERRORS[401], 503: ERRORS[503],
               404: {"model": ErrorResponse, "description": "No document or passage with this id"}}
 
@@ -50,7 +47,7 @@ async def get_document(doc_id: str, runtime: RuntimeDep) -> dict:
     loaded = runtime.require()
     meta = loaded.service.index.documents.get(doc_id)
     if meta is None:
-        raise ApiError(404, "document_not_found", f"no document with id {_short(doc_id)!r} (GET /v1/documents lists them)")
+        raise ApiError(404, "document_not_found", f"no document with id {short_id(doc_id)!r} (GET /v1/documents lists them)")
     chunks = loaded.catalogue.by_doc.get(doc_id, [])
     return {**_summary(meta, len(chunks)), "passages": [_brief(c) for c in chunks]}
 
@@ -62,7 +59,7 @@ async def get_passage(passage_id: str, runtime: RuntimeDep) -> dict:
     chunk = loaded.catalogue.by_id.get(passage_id)
     if chunk is None:
         raise ApiError(404, "passage_not_found",
-                       f"no passage with id {_short(passage_id)!r} in the current index (ids change when a document does)")
+                       f"no passage with id {short_id(passage_id)!r} in the current index (ids change when a document does)")
     meta = loaded.service.index.documents[chunk.doc_id]
     previous, following = loaded.catalogue.neighbours(chunk)
     citation = make_citation(chunk, meta)

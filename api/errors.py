@@ -32,6 +32,12 @@ class ApiError(Exception):
         self.headers = headers
 
 
+def short_id(text: str, limit: int = 80) -> str:
+    """An id or name as echoed in an error message: at most ``limit`` characters plus "…", so a 100 kB
+    path or field does not come back as a 100 kB message."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "request_id": current_request_id()}}
 

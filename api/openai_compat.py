@@ -43,7 +43,7 @@ from api.chat_sources import (Shown, labels as source_labels, owui_source, owui_
                               sources_footer, strip_footer)
 from api.chat_text import ChatRefusal, asker_language, for_chat, notices, say, text_for
 from api.deps import ERRORS, RuntimeDep, SettingsDep, check_earlier_question, check_question
-from api.errors import ApiError, stream_error
+from api.errors import ApiError, short_id, stream_error
 from api.openai_schemas import MODELS, ChatCompletion, ChatCompletionRequest, ModelCard, ModelList, UserMessage
 from api.schemas import ErrorResponse
 from api.security import AuthFirstRoute, public_access
@@ -316,7 +316,7 @@ def model_card(model: str) -> dict:
 
 
 def unknown_model(model: str) -> str:
-    return f"the model {model!r} does not exist; use one of: {', '.join(MODELS)}"
+    return f"the model {short_id(model)!r} does not exist; use one of: {', '.join(MODELS)}"
 
 
 @router.get("/v1/models", response_model=ModelList, responses={401: ERRORS[401]}, summary="Models (OpenAI)")
@@ -347,7 +347,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, runtim
         if not isinstance(exc, ApiError):
             log.exception("chat completion failed")
             exc = ApiError(500, "internal", "internal error")
-        raise for_chat(exc, [m.text() for m in body.messages if m.role == "user"], model=body.model,
+        raise for_chat(exc, [m.text() for m in body.messages if m.role == "user"], model=short_id(body.model),
                        models=", ".join(MODELS), limit=settings.max_query_chars) from None
 
 

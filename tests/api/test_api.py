@@ -315,6 +315,13 @@ def test_a_model_is_retrieved_as_the_list_gives_it(api):
     assert "'gpt-4o'" in error["message"] and all(card["id"] in error["message"] for card in listed)
     assert_error(api.get("/v1/models/vraagbaak%20"), 404, "model_not_found")  # ids are exact
     assert_error(api.post("/v1/models/vraagbaak"), 405, "method_not_allowed")
+    # A huge unknown model name is echoed cut at 80 characters plus "…", not in full (a 60 kB message).
+    long_name = "x" * 60_000  # httpx refuses URLs over 64 kB
+    cut = assert_error(api.get(f"/v1/models/{long_name}"), 404, "model_not_found")["message"]
+    assert f"'{'x' * 80}…'" in cut and len(cut) < 300
+    chat = api.post("/v1/chat/completions", json={"model": "y" * 100_000, "messages": [{"role": "user", "content": QUESTION}]})
+    cut = assert_error(chat, 404, "model_not_found")["message"]
+    assert f"{'y' * 80}…" in cut and len(chat.content) < 1000
     spec = api.get("/openapi.json").json()["paths"]["/v1/models/{model}"]["get"]
     assert spec["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ModelCard"}
     assert "404" in spec["responses"]
