@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
 from api.schemas import NO_CONTROL, QUESTION_SCHEMA, Strict
@@ -12,6 +12,20 @@ from rag.service import QueryError, check_characters, is_blank
 
 
 FEEDBACK_COMMENT_MAX = 2000
+
+
+def _refuse_control(text: str, subject: str) -> str:
+    """``text`` if it passes the character rule of the questions asked (rag/service.check_characters);
+    else a 422 naming ``subject`` and the position: refused, not cleaned (it would reach SQLite and the CSV)."""
+    try:
+        check_characters(text, subject)
+    except QueryError as exc:
+        raise PydanticCustomError("invalid_characters", str(exc)) from None
+    return text
+
+
+PassageId = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": NO_CONTROL}),
+                      AfterValidator(lambda text: _refuse_control(text, "the passage id"))]
 
 
 class FeedbackRequest(Strict):
@@ -27,8 +41,9 @@ class FeedbackRequest(Strict):
                           json_schema_extra=QUESTION_SCHEMA)
     answer: str = Field("", max_length=50_000, description="The answer text as shown; no control character but "
                         "tab, line feed and carriage return", json_schema_extra={"pattern": NO_CONTROL})
-    passage_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        [], max_length=50, description="The cited passages, in [n] order")
+    passage_ids: list[PassageId] = Field(
+        [], max_length=50, description="The cited passages, in [n] order; no control character but tab, line feed "
+        "and carriage return")
     mode: Literal["extractive", "generative", "plain"] | None = Field(None, description="mode_used of the answer")
     language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="language of the answer")
     abstained: StrictBool | None = Field(None, description="The answer said the documents do not cover the question")
@@ -43,11 +58,7 @@ class FeedbackRequest(Strict):
     @field_validator("question", "comment", "answer")
     @classmethod
     def _no_control(cls, text: str, info) -> str:
-        try:  # the character rule of the questions asked (rag/service.check_characters), refused, not cleaned
-            check_characters(text, f"the {info.field_name}")
-        except QueryError as exc:
-            raise PydanticCustomError("invalid_characters", str(exc)) from None
-        return text
+        return _refuse_control(text, f"the {info.field_name}")
 
 
 class FeedbackCreated(BaseModel):

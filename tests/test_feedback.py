@@ -342,6 +342,8 @@ BAD_FEEDBACK = [
     ({**GOOD, "answer": "De WOM\u000c is ingetrokken."}, "answer: the answer holds a control character at position 6"),
     ({**GOOD, "passage_ids": ["a"] * 51}, "passage_ids"),
     ({**GOOD, "passage_ids": [""]}, "passage_ids.0"),
+    ({**GOOD, "passage_ids": ["a\u0000b"]}, "passage_ids.0: the passage id holds a control character at position 1 (U+0000)"),
+    ({**GOOD, "passage_ids": ["kst-1#a", "kst-1\u001b[31m"]}, "passage_ids.1: the passage id holds a control character"),
     ({**GOOD, "mode": "creatief"}, "mode"),
     ({**GOOD, "language": "nederlands"}, "language"),
     ({**GOOD, "stars": 5}, "unknown field 'stars'"),
@@ -361,11 +363,13 @@ def test_unreadable_feedback_bodies(client):
     assert_error(client.post("/v1/feedback", content=b"rating=up", headers={"content-type": "text/plain"}),
                  415, "unsupported_media_type")
     before = client.get("/v1/feedback", headers=AUTH).json()["count"]
-    for field in ("question", "comment", "answer"):  # a lone surrogate, as in a question asked: 422, nothing stored
-        raw = json.dumps({**GOOD, field: "Waarom \udfff?"}).encode()
+    for field in ("question", "comment", "answer", "passage_ids"):  # a lone surrogate, as in a question: 422, nothing stored
+        value = "Waarom \udfff?"
+        raw = json.dumps({**GOOD, field: [value] if field == "passage_ids" else value}).encode()
         error = assert_error(client.post("/v1/feedback", content=raw, headers={"content-type": "application/json"}),
                              422, "invalid_request")
-        assert error["message"].startswith(f"{field}: "), error
+        where = f"{field}.0" if field == "passage_ids" else field
+        assert error["message"].startswith(f"{where}: "), error
     assert client.get("/v1/feedback", headers=AUTH).json()["count"] == before
     assert client.post("/v1/feedback", json=GOOD).status_code == 201  # the minimum
     # tab, line feed and carriage return are text (an answer's lines), as in a question
