@@ -48,16 +48,18 @@ StoreDep = Annotated[FeedbackStore, Depends(feedback_store)]
 
 
 @router.post("/v1/feedback", status_code=201, response_model=FeedbackCreated,
-             dependencies=[Depends(public_access), Depends(feedback_rate_limit)], summary="Send feedback on an answer",
+             dependencies=[Depends(public_access)], summary="Send feedback on an answer",
              responses={400: ERRORS[400], 401: ERRORS[401], 413: ERRORS[413], 415: ERRORS[415], 422: ERRORS[422],
                         429: {"model": ErrorResponse, "description": "Too much feedback from this address "
                               "(VRAAGBAAK_FEEDBACK_PER_MINUTE); wait Retry-After seconds"},
                         503: _UNAVAILABLE})
-async def send_feedback(body: FeedbackRequest, store: StoreDep) -> dict:
+async def send_feedback(body: FeedbackRequest, store: StoreDep, request: Request) -> dict:
     """Thumbs up or down on one answer of POST /v1/ask (its ``answer_id``), with an optional comment.
     Send what the answer was about too (question, answer text, cited passage ids, mode, language):
     the feedback is useful later only with it. No key needed unless VRAAGBAAK_REQUIRE_API_KEY is set.
-    At most VRAAGBAAK_FEEDBACK_PER_MINUTE per client address (default 20), else 429 with Retry-After."""
+    At most VRAAGBAAK_FEEDBACK_PER_MINUTE per client address (default 20), else 429 with Retry-After;
+    only valid feedback counts (a 400, 415 or 422 does not)."""
+    feedback_rate_limit(request)
     item = NewFeedback(answer_id=body.answer_id, rating=body.rating, comment=body.comment.strip(),
                        question=body.question.strip(), answer=body.answer, passage_ids=tuple(body.passage_ids),
                        mode=body.mode, language=body.language, abstained=body.abstained,

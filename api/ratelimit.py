@@ -51,8 +51,11 @@ class RateLimiter:
             del self._buckets[c]
 
 
-async def feedback_rate_limit(request: Request) -> None:
-    """Dependency: VRAAGBAAK_FEEDBACK_PER_MINUTE per client address (0 = no limit)."""
+def feedback_rate_limit(request: Request) -> None:
+    """VRAAGBAAK_FEEDBACK_PER_MINUTE per client address (0 = no limit); ApiError 429 ``rate_limited`` with
+    Retry-After (seconds) over it. Called by the endpoint once the body is valid, not as a dependency
+    (which FastAPI runs before validation): only feedback that would be stored counts, so a client fixing
+    a bad request sees its 400/415/422, not a 429 its own mistakes earned."""
     per_minute = request.app.state.settings.feedback_per_minute
     if per_minute <= 0:
         return

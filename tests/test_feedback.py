@@ -465,3 +465,19 @@ def test_too_much_feedback_from_one_address_is_a_429_and_nothing_is_stored(api_s
         assert 1 <= int(limited.headers["retry-after"]) <= 20 and "try again" in error["message"]
         assert c.get("/v1/feedback", headers=AUTH).json()["count"] == 3
         assert c.post("/v1/search", json={"query": "inburgering"}).status_code == 200  # only feedback is limited
+
+
+def test_only_valid_feedback_counts_towards_the_limit(api_server, tmp_path):
+    # A client fixing its requests sees their real errors, not a 429 earned by its earlier mistakes.
+    url = api_server(api_keys=(KEY,), feedback_db=tmp_path / "fb.sqlite3", feedback_per_minute=3)
+    json_type = {"content-type": "application/json"}
+    with httpx.Client(base_url=url, timeout=60) as c:
+        for _ in range(10):
+            assert_error(c.post("/v1/feedback", json={**GOOD, "rating": "meh"}), 422, "invalid_request")
+            assert_error(c.post("/v1/feedback", content=b"rating=up", headers={"content-type": "text/plain"}),
+                         415, "unsupported_media_type")
+            assert_error(c.post("/v1/feedback", content=b'{"rating": ', headers=json_type), 400, "invalid_json")
+        assert [c.post("/v1/feedback", json=GOOD).status_code for _ in range(3)] == [201] * 3
+        assert_error(c.post("/v1/feedback", json={**GOOD, "passage_ids": [""]}), 422, "invalid_request")
+        assert_error(c.post("/v1/feedback", json=GOOD), 429, "rate_limited")  # a flood of valid feedback still is
+        assert c.get("/v1/feedback", headers=AUTH).json()["count"] == 3
