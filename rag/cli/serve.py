@@ -7,8 +7,10 @@ The command is the application's entry point, so it is the one place under rag/ 
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 
-from rag.cli.common import EXIT_OK, InputError, load_cli_settings, note, wrap
+from rag.cli.common import EXIT_ERROR, EXIT_OK, InputError, load_cli_settings, note, wrap
 
 
 def add_parser(sub) -> None:
@@ -38,6 +40,32 @@ def _port(text: str) -> int:
     return value
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port`` (the first address ``host`` resolves to), made before
+    anything else so a port in use or a host that is not this machine's is one clear error (InputError,
+    exit status 2) before the app starts, and builds or publishes an index, in its lifespan; uvicorn
+    would only bind after that and exit with its own status 3. SO_REUSEADDR as uvicorn sets it."""
+    where = f"[{host}]" if ":" in host else host
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise InputError(f"cannot listen on host {host!r}: it is not an address or a name this machine can "
+                         f"resolve ({exc.strerror}); choose another with --host") from None
+    try:
+        return socket.create_server(address, family=family)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise InputError(f"port {port} on {host} is already in use; choose another with --port") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise InputError(f"cannot listen on {host}: it is not an address of this machine; choose another "
+                             "with --host (0.0.0.0 for every interface)") from None
+        if exc.errno == errno.EACCES:
+            raise InputError(f"no permission to listen on port {port} (ports below 1024 need privileges); "
+                             "choose another with --port") from None
+        raise InputError(f"cannot listen on {where}:{port}: {exc.strerror or exc}") from None
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -45,12 +73,22 @@ def cmd_serve(args) -> int:
     from api.observability import configure_logging
 
     settings = load_cli_settings(host=args.host, port=args.port)
-    try:
-        app = create_app(settings)
-    except ValueError as exc:  # an inconsistent configuration, e.g. keys required but none given
-        raise InputError(str(exc)) from exc
-    configure_logging(settings.log_level)
-    note(f"serving on http://{settings.host}:{settings.port} (docs at /docs; ready when /readyz says so)")
-    uvicorn.run(app, host=settings.host, port=settings.port, workers=1, log_config=None, access_log=False,
-                timeout_graceful_shutdown=10)
+    sock = listen_socket(settings.host, settings.port)
+    with sock:
+        try:
+            app = create_app(settings)
+        except ValueError as exc:  # an inconsistent configuration, e.g. keys required but none given
+            raise InputError(str(exc)) from exc
+        configure_logging(settings.log_level)
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        note(f"serving on http://{host}:{settings.port} (docs at /docs; ready when /readyz says so)")
+        server = uvicorn.Server(uvicorn.Config(app, workers=1, log_config=None, access_log=False,
+                                               timeout_graceful_shutdown=10))
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+    if not server.started:  # the app's startup failed; its log line says why
+        note("error: the server did not start (see the log line above)")
+        return EXIT_ERROR
     return EXIT_OK

@@ -85,3 +85,21 @@ def test_serve_refuses_bad_options(run_cli):
         assert len(body.stderr.strip().splitlines()) == 1, body.stderr
     malformed = run_cli("serve", env={"VRAAGBAAK_REQUIRE_API_KEY": "misschien"})
     assert malformed.returncode == 2 and "VRAAGBAAK_REQUIRE_API_KEY" in malformed.stderr
+
+
+def test_serve_on_a_port_in_use_or_a_bad_host_is_one_clear_line_before_anything_starts(run_cli, tmp_path):
+    # The socket is bound before the app starts: no "serving on" line, no uvicorn exit status 3, and no
+    # index built or published into an empty index folder by a server that never served.
+    index = tmp_path / "index"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_cli("serve", "--port", str(port), env={"VRAAGBAAK_INDEX_DIR": str(index)})
+    assert busy.returncode == 2, busy.stderr
+    assert busy.stderr == f"vraagbaak: error: port {port} on 127.0.0.1 is already in use; choose another with --port\n"
+    assert not index.exists()
+    bad_host = run_cli("serve", "--host", "999.1.1.1", env={"VRAAGBAAK_INDEX_DIR": str(index)})
+    assert bad_host.returncode == 2 and len(bad_host.stderr.splitlines()) == 1, bad_host.stderr
+    assert bad_host.stderr.startswith("vraagbaak: error: cannot listen on host '999.1.1.1'") and "--host" in bad_host.stderr
+    assert not index.exists()
