@@ -42,6 +42,17 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
+def _syntax_error(exc) -> str:
+    """libxml2's message with its position said once: "Premature end of data in tag <bar> (opened on line 1),
+    at line 1, column 32" (lxml's ``msg`` already ends with ", line 1, column 32"; libxml2 writes an open
+    tag as "bar line 1")."""
+    last = exc.error_log.last_error
+    message = last.message if last is not None and last.message else exc.msg.rsplit(", line ", 1)[0]
+    message = re.sub(r"\b([\w.:-]+) line (\d+)\b", r"<\1> (opened on line \2)", message.strip())
+    line, column = exc.position if exc.position else (exc.lineno, 0)
+    return f"{message}, at line {line}, column {column}" if column else f"{message}, at line {line}"
+
+
 def _parse(path: Path):
     from lxml import etree
 
@@ -50,7 +61,7 @@ def _parse(path: Path):
     try:
         return etree.parse(str(path), parser).getroot()
     except etree.XMLSyntaxError as exc:
-        raise Unreadable(f"is not well-formed XML ({exc.msg}, line {exc.lineno}); is the file complete?") from None
+        raise Unreadable(f"is not well-formed XML ({_syntax_error(exc)}); is the file complete?") from None
     except OSError as exc:
         raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
 

@@ -81,8 +81,15 @@ def test_xml_of_another_schema_is_unreadable_with_the_reason(tmp_path):
 
 def test_broken_xml_is_unreadable_with_the_reason(tmp_path):
     path = _write(tmp_path, "<officiele-publicatie><kamerstuk><al>Afgebroken")
-    with pytest.raises(Unreadable, match=r"^is not well-formed XML \(.+, line \d+\); is the file complete\?$"):
+    with pytest.raises(Unreadable, match=r"^is not well-formed XML \(.+, at line \d+, column \d+\); is the file complete\?$"):
         xml_ob.read(path)
+    # The position once, libxml2's open-tag line in words (was "… in tag bar line 1, line 1, column 32, line 1").
+    path = tmp_path / "kapot.xml"
+    path.write_text("<foo><bar>text", encoding="utf-8")
+    with pytest.raises(Unreadable) as broken:
+        xml_ob.read(path)
+    assert str(broken.value).startswith("is not well-formed XML (Premature end of data in tag <bar> (opened on line 1), "
+                                        "at line 1, column ")
 
 
 def test_entities_are_not_expanded_or_fetched(tmp_path):
