@@ -106,6 +106,7 @@ def test_index_reports_up_to_date(run_cli):
     (["search", "x", "--top-k", "1000"], "between 1 and 50"),  # as /v1/search
     (["search", "x", "--from", "٢٠١٣"], "not a date"),  # ASCII digits only (int() would read these)
     (["index", "--corpus", "/nonexistent/corpus"], "does not exist"),
+    (["index", "--corpus", "README.md"], "README.md is a file, not a folder"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_input_is_a_clear_error(run_cli, args, needle):

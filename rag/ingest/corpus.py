@@ -215,6 +215,8 @@ def scan_corpus(corpus_dir: Path) -> Corpus:
     """Documents and skipped files of a corpus folder. CorpusError when the folder is missing, holds no
     document, the metadata are wrong, or no document at all can be read (then the message lists why)."""
     corpus_dir = Path(corpus_dir)
+    if corpus_dir.exists() and not corpus_dir.is_dir():
+        raise CorpusError(f"{corpus_dir} is a file, not a folder; give the folder that holds the documents")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist")
     manifest = _load_manifest(corpus_dir)
