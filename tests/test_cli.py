@@ -119,6 +119,19 @@ def test_non_utf8_queries_file(run_cli, tmp_path):
     assert_clean_failure(run_cli("search", "--queries-file", str(queries)), 2, "not UTF-8", "vragen.txt")
 
 
+def test_utf16_queries_file_is_read_by_its_byte_order_mark(run_cli, tmp_path):
+    # As Notepad's "Unicode" or PowerShell's `>` save it (FF FE ...): read, not sent to iconv -f windows-1252.
+    queries = tmp_path / "utf16.txt"
+    queries.write_bytes(b"\xff\xfe" + "Waarom is de WOM ingetrokken?\r\nWat is één inburgeringsplicht?\r\n".encode("utf-16-le"))
+    proc = run_cli("search", "-f", str(queries), "--json", "--top-k", "1")
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["Waarom is de WOM ingetrokken?", "Wat is één inburgeringsplicht?"]
+    broken = tmp_path / "kapot.txt"
+    broken.write_bytes(b"\xff\xfe" + "Waarom?".encode("utf-16-le") + b"\x00\xd8")  # a lone surrogate
+    assert_clean_failure(run_cli("search", "-f", str(broken)), 2, "UTF-16 byte order mark", "save it as UTF-8")
+
+
 def test_question_and_queries_file_together(run_cli, tmp_path):
     queries = tmp_path / "vragen.txt"
     queries.write_text("Een vraag?\n", encoding="utf-8")

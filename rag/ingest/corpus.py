@@ -17,6 +17,7 @@ document (a manifest that is not one, duplicate ids) still stop the load.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -39,15 +40,26 @@ class CorpusError(ValueError):
     """A problem with the corpus a user can fix; the message says how."""
 
 
+# A byte order mark names the encoding for certain (UTF-32's before UTF-16's: FF FE 00 00 starts with FF FE),
+# as Notepad's "Unicode" and PowerShell's redirection write; the codec reads and drops the mark.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def read_text(path: Path) -> str:
-    """A UTF-8 text file (manifest, sidecar, queries file) with LF line ends; CorpusError otherwise."""
+    """A UTF-8 text file (manifest, sidecar, queries file) with LF line ends, or UTF-16/32 with its byte
+    order mark; CorpusError otherwise."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8-sig")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if encoding != "utf-8-sig":
+            raise CorpusError(f"{path} starts with a {encoding.upper()} byte order mark but is not valid "
+                              f"{encoding.upper()} (invalid bytes at position {exc.start}); save it as UTF-8") from exc
         raise CorpusError(
             f"{path} is not UTF-8 text (invalid byte at position {exc.start}); "
             f"convert it first, e.g. `iconv -f windows-1252 -t utf-8 {path.name}`"
