@@ -8,6 +8,7 @@ weights in a table (rag/search/stores/pg_store.py), so both rank alike.
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -54,6 +55,8 @@ class BM25:
     def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75):
         import bm25s
 
+        # bm25s sets its logger to DEBUG when imported; let it follow the level the process configured.
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
         self.analyze = Analyzer()
         self.k1, self.b = k1, b
         self.n = len(texts)

@@ -71,6 +71,8 @@ def test_serve_command_end_to_end(service, settings, tmp_path):
     line = access[-1]
     assert line["method"] == "POST" and line["path"] == "/v1/search" and line["status"] == 200 and line["ms"] > 0
     assert any("ready:" in line["msg"] for line in lines)
+    # VRAAGBAAK_LOG_LEVEL is info (the default): no library's debug lines (bm25s sets DEBUG on import).
+    assert not [line for line in lines if line.get("level") == "debug"], output
 
 
 def test_serve_refuses_bad_options(run_cli):
