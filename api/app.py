@@ -155,7 +155,8 @@ def create_app(settings: Settings | None = None, service: Vraagbaak | None = Non
             expose_headers=[REQUEST_ID_HEADER],
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes,
+                       body_timeout=settings.body_timeout)
     for module in (health, search, ask, openai_compat, documents, feedback, admin, web):
         app.include_router(module.router)
     app.openapi = lambda: build_openapi(app)  # optional security on public routes, limits from settings

@@ -60,6 +60,7 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "body_timeout",
     413: "body_too_large",
     415: "unsupported_media_type",
 }
@@ -78,6 +79,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
                                                        "Allow": ", ".join(allow)})
     elif status == 413:
         message = f"the request body is larger than the limit of {request.app.state.settings.max_body_bytes} bytes"
+    elif status == 408:
+        message = (f"the request body did not arrive within {request.app.state.settings.body_timeout:g} s "
+                   "(VRAAGBAAK_BODY_TIMEOUT); send it whole, with a Content-Length that matches it")
     elif status == 400 and "parsing the body" in message:
         # FastAPI says only "error parsing the body"; what went wrong is the exception it was raised from.
         code, message = "invalid_body", _body_error(exc.__cause__)

@@ -8,6 +8,7 @@ status, ms, request_id). Metrics live in a registry per app, served at ``/metric
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -214,25 +215,46 @@ def metered_llm_client(settings, metrics: Metrics):
 
 class RequestContextMiddleware:
     """Outermost layer: request id, one access-log line and the HTTP metrics per request, an early 413
-    for a declared body over the limit, and the last-resort 500 (logged with its traceback)."""
+    for a declared body over the limit, a 408 for a body that does not arrive within ``body_timeout``
+    seconds, and the last-resort 500 (logged with its traceback)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int, body_timeout: float = 30.0) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, reading: list[bool]) -> Receive:
         """Counts the body as it arrives (chunked bodies declare no length); over the limit, an
-        HTTPException that FastAPI's body reading passes on to the error handlers (413)."""
+        HTTPException that FastAPI's body reading passes on to the error handlers (413). The whole body
+        must arrive within ``body_timeout`` seconds of the first read, else 408 (with Connection: close:
+        the rest of the body would be read as the next request). ``reading[0]`` is True while waiting for
+        body bytes, so a shutdown that cancels the request then is told from one inside the endpoint."""
         total = 0
+        deadline: float | None = None
+        complete = False
 
         async def receive_limited() -> Message:
-            nonlocal total
-            message = await receive()
+            nonlocal total, deadline, complete
+            if complete:  # after the body: waiting for a disconnect (streaming responses), no deadline
+                return await receive()
+            loop = asyncio.get_running_loop()
+            deadline = deadline if deadline is not None else loop.time() + self.body_timeout
+            reading[0] = True  # left set if the wait is cancelled: __call__ reads it then
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                reading[0] = False
+                raise HTTPException(408, headers={"Connection": "close"}) from None
+            reading[0] = False
             if message["type"] == "http.request":
                 total += len(message.get("body", b""))
                 if total > self.max_body_bytes:
                     raise HTTPException(413)
+                complete = not message.get("more_body", False)
+            else:
+                complete = True  # http.disconnect
             return message
 
         return receive_limited
@@ -258,6 +280,7 @@ class RequestContextMiddleware:
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
+        reading = [False]
         self.metrics.in_progress.inc()
         try:
             declared = headers.get("content-length", "")
@@ -266,7 +289,20 @@ class RequestContextMiddleware:
                     413, "body_too_large", f"the request body is larger than the limit of {self.max_body_bytes} bytes")
                 await response(scope, receive, send_with_id)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, self._limited(receive, reading), send_with_id)
+        except asyncio.CancelledError:
+            if not reading[0]:
+                raise
+            # The server is shutting down (uvicorn cancels what is left after its graceful timeout) while
+            # this body was still arriving: an ordinary end, not an error with a traceback.
+            log.info("shutdown while the request body was arriving; connection closed",
+                     extra={"fields": {"method": scope["method"], "path": scope["path"]}})
+            asyncio.current_task().uncancel()  # handled here: the task ends normally
+            status = 503
+            if not response_started:
+                response = error_response(503, "shutting_down", "the server is shutting down; retry in a moment",
+                                          {"Connection": "close"})
+                await response(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled error", extra={"fields": {"method": scope["method"], "path": scope["path"]}})
             if not response_started:

@@ -101,6 +101,9 @@ class Settings(ModelSettings):
     cors_origins: CommaList = ()  # VRAAGBAAK_CORS_ORIGINS="https://chat.example.nl,http://localhost:3000" or "*"
     # Larger request bodies get 413 (a chat history is sent whole); 0 or less would refuse every POST.
     max_body_bytes: int = Field(1_048_576, gt=0)
+    # Seconds a request body may take to arrive, from the first read: a client that sends part of it and
+    # then nothing gets 408 instead of holding a connection and a task open for good (api/observability.py).
+    body_timeout: float = Field(30.0, gt=0)
     chat_history_messages: int = 8  # earlier chat turns passed on as context for a follow-up question
     chat_sources_footer: bool = True  # chat completions end with a "Bronnen:" list for plain chat UIs
     chat_source_events: bool = True  # chat completions carry Open WebUI source events (a stream) / sources (JSON)

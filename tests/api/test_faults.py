@@ -276,3 +276,55 @@ def test_reindex_while_20_questions_run(api_server, tmp_path):
         assert len(cited) >= 20
         unresolved = [pid for pid in sorted(cited) if admin.get("/v1/passages/" + quote(pid, safe="")).status_code != 200]
         assert not unresolved, unresolved
+
+
+def _partial_post(url: str):
+    """A raw connection that declares a 100-byte body, sends 1 byte of it, and then nothing."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=60)
+    sock.sendall(b"POST /v1/search HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100\r\n\r\n{")
+    return sock
+
+
+def _read_until_closed(sock) -> tuple[str, dict]:
+    raw = b""
+    while chunk := sock.recv(65536):
+        raw += chunk
+    head, body = raw.split(b"\r\n\r\n", 1)
+    return head.decode().lower(), json.loads(body)
+
+
+def test_a_body_that_never_completes_gets_408_and_the_connection_closes(api_server):
+    url = api_server(body_timeout=1.0)
+    started = time.monotonic()
+    with _partial_post(url) as sock:
+        head, body = _read_until_closed(sock)  # the server closes the connection after its answer
+    assert 1.0 <= time.monotonic() - started < 10
+    assert head.startswith("http/1.1 408") and "connection: close" in head and "application/json" in head
+    assert body["error"]["code"] == "body_timeout" and "VRAAGBAAK_BODY_TIMEOUT" in body["error"]["message"]
+    with httpx.Client(base_url=url, timeout=30) as client:  # a whole body is answered as before
+        assert client.post("/v1/search", json={"query": QUESTION, "top_k": 1}).status_code == 200
+
+
+def test_a_shutdown_during_a_body_read_closes_quietly(service, settings, caplog):
+    # Shutdown cancels what is left after uvicorn's graceful timeout (5 s here): a request still waiting
+    # for its body then gets a JSON 503 and an info line, not a plain-text 500 and an error traceback.
+    import logging
+
+    from live_server import ApiServer
+
+    from api.app import create_app
+
+    server = ApiServer(create_app(settings.replace(llm_base_url=""), service=service)).start()
+    with caplog.at_level(logging.INFO), _partial_post(server.url) as sock:
+        time.sleep(0.5)  # the request is waiting for the rest of its body
+        stopper = threading.Thread(target=server.stop)
+        stopper.start()
+        head, body = _read_until_closed(sock)
+        stopper.join(30)
+    assert head.startswith("http/1.1 503") and body["error"]["code"] == "shutting_down", (head, body)
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+    assert any("shutdown while the request body was arriving" in r.getMessage() for r in caplog.records)
