@@ -194,7 +194,7 @@ class Tokenizer:
             single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
         tok.enable_truncation(max_length, strategy="longest_first")
         self._tok = tok
-        self._table = {cp: out for cp, out in f.normalise.items()}
+        self._table = f.normalise  # codepoint → replacement, as str.translate takes it
         self.pad = f.pad
 
     def normalise(self, text: str) -> str:

@@ -67,11 +67,8 @@ def main() -> None:
     save_file(state, str(args.out))
 
     # Read the held-out rows as the engine will: the merged model, the most similar sentences.
-    tensors = {k: v for k, v in state.items()}
     fresh, _ = e5_small.load(base, config.layers)
-    ce.merge_lora(fresh, tensors, config.lora_alpha / config.lora_r)
-    reader = ce.CrossEncoder(fresh.eval(), tokenizer, state["head.weight"].reshape(-1).numpy(),
-                             float(state["head.bias"].reshape(-1)[0]))
+    reader = ce.CrossEncoder.from_state(fresh, tokenizer, state, config.lora_alpha / config.lora_r)
     torch.set_num_threads(config.threads)
     out_rows, figures = [], {}
     for r in rows:

@@ -92,9 +92,8 @@ def test_lora_updates_merge_into_the_base_and_a_short_fit_learns(base_file):
     model, tokenizer = e5_small.load(base_file, config.layers)
     state = fit(train, model, tokenizer, config, log=lambda _: None)
     fresh, _ = e5_small.load(base_file, config.layers)
-    assert ce.merge_lora(fresh, state, config.lora_alpha / config.lora_r) == 2 * 6  # 6 matrices a layer
-    reader = ce.CrossEncoder(fresh.eval(), tokenizer, state["head.weight"].reshape(-1).numpy(),
-                             float(state["head.bias"].reshape(-1)[0]))
+    reader = ce.CrossEncoder.from_state(fresh, tokenizer, state, config.lora_alpha / config.lora_r)
+    assert ce.merge_lora(e5_small.load(base_file, config.layers)[0], state, 1.0) == 2 * 6  # 6 matrices a layer
     z = np.concatenate([reader.logits(p.question, [p.sentence]) for p in train])
     assert auc([s for s, p in zip(z, train) if p.label], [s for s, p in zip(z, train) if not p.label]) >= 0.9
     with pytest.raises(ce.CrossEncoderError, match="fits no layer"):

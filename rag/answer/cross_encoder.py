@@ -22,15 +22,14 @@ rag/answer/engine.py computes the reader's logits, and refit data/answerability.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from embeddings.fetch import sha256_file as sha256
 from rag.config import PROJECT_ROOT
 
 WEIGHTS_DIR = PROJECT_ROOT / "data" / "answerability"
@@ -42,14 +41,6 @@ CROSS_SENTENCES = 4  # candidate sentences read per question, most similar first
 
 class CrossEncoderError(ValueError):
     """The cross-encoder's files are missing, altered (sha256) or malformed; the message says what to do."""
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def merge_lora(model, tensors: dict, scaling: float) -> int:
@@ -96,6 +87,17 @@ class CrossEncoder:
             pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
         return (pooled.numpy() @ self.head_weight + self.head_bias).astype(np.float32)
 
+    @classmethod
+    def from_state(cls, model, tokenizer, tensors: dict, scaling: float, meta: dict | None = None) -> "CrossEncoder":
+        """The reader from a base model and trained tensors (cross_encoder_fit.fit's, or the weights file's):
+        the LoRA updates merged into ``model`` (in place), the head taken out. Raises CrossEncoderError."""
+        merge_lora(model, tensors, scaling)
+        head_w, head_b = tensors.get("head.weight"), tensors.get("head.bias")
+        if head_w is None or head_b is None or head_w.numel() != model.config.hidden_size:
+            raise CrossEncoderError(f"{WEIGHTS}: no head of the model's width; retrain with scripts/train_cross_encoder.py")
+        return cls(model.eval(), tokenizer, head_w.reshape(-1).numpy().astype(np.float32),
+                   float(head_b.reshape(-1)[0]), meta or {})
+
 
 def load_cross_encoder(models_dir: Path | None = None, weights: Path = WEIGHTS, meta: Path = META) -> CrossEncoder:
     """The base model (fetched and verified by ``python -m embeddings.fetch e5-small``) with the trained
@@ -126,15 +128,5 @@ def load_cross_encoder(models_dir: Path | None = None, weights: Path = WEIGHTS, 
     tensors = {k: torch.from_numpy(v) for k, v in load_file(str(weights)).items()}
     settings = info.get("settings", {})
     model, tokenizer = e5_small.load(base_dir / spec.verify_path, settings.get("layers"))
-    merge_lora(model, tensors, float(settings["lora_alpha"]) / float(settings["lora_r"]))
-    head_w = tensors.get("head.weight")
-    head_b = tensors.get("head.bias")
-    if head_w is None or head_b is None or head_w.numel() != model.config.hidden_size:
-        raise CrossEncoderError(f"{weights}: no head of the model's width; retrain with scripts/train_cross_encoder.py")
-    return CrossEncoder(model.eval(), tokenizer, head_w.reshape(-1).numpy().astype(np.float32),
-                        float(head_b.reshape(-1)[0]), info)
-
-
-@lru_cache(maxsize=1)
-def cached_cross_encoder() -> CrossEncoder:
-    return load_cross_encoder()
+    return CrossEncoder.from_state(model, tokenizer, tensors,
+                                   float(settings["lora_alpha"]) / float(settings["lora_r"]), info)

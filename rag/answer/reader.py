@@ -21,7 +21,6 @@ calibrated probability; rag/answer/extractive.compose adds it to a sentence's re
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.fetch import sha256_file as sha256  # the weights' checksum, as models are checked
 from rag.config import PROJECT_ROOT
 
 WEIGHTS_DIR = PROJECT_ROOT / "data" / "answerability"
@@ -39,14 +39,6 @@ TENSORS = ("w1", "b1", "w2", "b2", "head")
 
 class ReaderError(ValueError):
     """The reader's files are missing, altered (sha256) or malformed; the message says what to do."""
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
