@@ -2,7 +2,7 @@
 
 Data: reports/answerability/ from scripts/answerability_data.py (run it first). One bag per (question,
 retrieved passage) of the fitted sources (rag/answer/reader_fit.py): label 1 for a Kamervraag's own answer
-and for dev/train passages holding a gold quote, 0 for the other passages retrieved with them. The probes
+and for dev/train/train2 passages holding a gold quote, 0 for the other passages retrieved with them. The probes
 (probe, probe2) are never fitted on.
 
 Grouped 5-fold CV (a question's bags, and questions sharing a joint answer, in one fold): passage AUC of
@@ -37,7 +37,7 @@ from rag.answer import reader as reader_mod  # noqa: E402
 from rag.answer.reader_fit import Bag, FitConfig, fit  # noqa: E402
 
 FOLDS = 5
-FITTED = ("qa", "dev", "train", "dev-gold-removed", "train-gold-removed")
+FITTED = ("qa", "dev", "train", "dev-gold-removed", "train-gold-removed", "train2", "train2-gold-removed")
 HELD_OUT = ("probe", "probe2")
 VARIANTS = ("mlp", "head", "maxsim")  # mlp ships; reader_variants.py holds the others
 

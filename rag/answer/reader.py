@@ -9,7 +9,7 @@ The element-wise product and difference say *along which dimensions* the two agr
 (their sum) cannot. Trained on this machine by scripts/train_reader.py (rag/answer/reader_fit.py, ~5 min
 on one core) from the documents' own questions — document 004's 235 Kamervragen, each with its own answer
 against the best-retrieved other answers and paragraphs, the passage side without the question — and the
-dev/train questions with their gold passages. Weights: data/answerability/reader.safetensors (float32,
+dev, train and train2 questions with their gold passages. Weights: data/answerability/reader.safetensors (float32,
 ~0.2 MB); reader.json holds their sha256 (checked at load), the training settings and figures.
 
 Chosen by measurement over two readers of the token states (a cross-attention head over frozen token

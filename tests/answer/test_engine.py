@@ -29,7 +29,7 @@ DEV_QUESTIONS = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
 DEV = {row["id"]: row for row in map(json.loads, filter(None, DEV_QUESTIONS.read_text().splitlines()))}
 # Answerable dev questions whose gold passage the extractive answer cites (checked on this index),
 # and the unanswerable ones below the calibrated abstention threshold.
-EXTRACTIVE_IDS = ["da001", "da002", "da012", "db022", "db023", "db018"]
+EXTRACTIVE_IDS = ["da001", "da002", "da012", "db022", "dc022", "db018"]
 ABSTAIN_IDS = ["da010", "db030"]
 CONFIDENT = DEV["da002"]["question"]  # high retrieval confidence: never abstains
 
