@@ -127,6 +127,20 @@ def test_topics_in_six_languages(referrer, encoder, question, language, topic):
     assert ref.channel in text and TEXTS[language]["not_answered"] in text
 
 
+@pytest.mark.parametrize("question,language", [
+    ("Can I take my language lessons in the evening?", "en"),  # was the general pointer: no "language lesson"
+    ("Are there Dutch classes for beginners near me?", "en"),
+    ("Akşamları Hollandaca dersleri alabilir miyim?", "tr"),
+    ("Czy mogę chodzić na lekcje języka wieczorem?", "pl"),
+    ("Де знайти курс мови для дорослих?", "uk"),
+    ("أين أجد دروس اللغة الهولندية؟", "ar"),
+    ("Waar kan ik een cursus Nederlands volgen?", "nl"),
+])
+def test_plain_words_for_a_language_course_in_six_languages(referrer, encoder, question, language):
+    ref = referrer.refer(question, language, encoder.encode_query(question))
+    assert (ref.topic, ref.method) == ("language_course", "keywords")
+
+
 def test_an_unknown_topic_gets_the_general_pointer_and_another_language_english(referrer, encoder):
     question = "Wie lange dauert es, bis mein Paket aus Deutschland ankommt?"
     ref = referrer.refer(question, "de", encoder.encode_query(question))
