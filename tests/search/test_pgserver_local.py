@@ -6,6 +6,7 @@ folder lies under pytest's 0700 base folder, so the permission handling is exerc
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,18 @@ def test_cli_start_url_stop(data_dir):
     assert cli("stop").stdout.strip() == "stopped"
     bad = cli("start", "--set", "shared_buffers")
     assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_session_server_does_not_live_under_pytests_base_folder(pg_server, tmp_path_factory):
+    """tests/conftest.py's pg_server: another pytest start resets /tmp/pytest-of-<user> to 0700 and prunes
+    its old run folders, so the session's server has a temp folder of its own (two runs on one machine
+    broke it: initdb "Permission denied", a dead server)."""
+    pytest_root = tmp_path_factory.getbasetemp().parent
+    assert pytest_root not in pg_server.data_dir.parents and pg_server.data_dir.parent.name.startswith("vraagbaak-test-pg-")
+    mode = pytest_root.stat().st_mode
+    os.chmod(pytest_root, 0o700)  # what another pytest start does
+    try:
+        with psycopg.connect(pg_server.url) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        os.chmod(pytest_root, mode)
