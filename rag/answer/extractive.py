@@ -32,6 +32,7 @@ from rag.types import Chunk, Passage
 # 242 Q&A passages have a numbered heading; with the bare form only, their answers were never quoted).
 _ANSWER_HEADING = re.compile(r"^[ \t]*Antwoord(?:[ \t]+(?:op[ \t]+vra(?:ag|gen)[ \t]+)?\d+(?:(?:,|[ \t]+en)[ \t]*\d+)*)?[ \t]*$",
                              re.MULTILINE)
+_CLOSED = re.compile(r"[.!?…:][\"'»”’)\]]*$")  # a sentence end; ":" announces what followed
 _QUESTION_HEADING = re.compile(r"^\s*Vraag\s+\d+", re.IGNORECASE)
 _LEANS_ON_CONTEXT = re.compile(
     r"^(ja|nee|dit|dat|deze|die|daarnaast|daarbij|daarom|hierbij|hiervoor|hiermee|hierin|ook|zo|tot slot|"
@@ -186,8 +187,18 @@ def select(query_vector: np.ndarray, cands: list[Candidate], n_sources: int,
     return sorted(picked, key=lambda c: (c.source, c.start))
 
 
+def closed(sentence: str) -> str:
+    """A quoted sentence as it ends in an answer: with a full stop when its source gave it none (a list
+    item, a line of the source without its stop) or ended it with ";" or ",", so that two quotes never
+    run into one another ("… stroomlijnen [1] Het …"). The words are the source's; ":" stays (it says a
+    list followed in the source)."""
+    if _CLOSED.search(sentence):
+        return sentence
+    return sentence[:-1] + "." if sentence.endswith((";", ",")) else sentence + "."
+
+
 def render_answer(picked: list[Candidate]) -> str:
-    return " ".join(render(c.text, (c.source,)) for c in picked)
+    return " ".join(render(closed(c.text), (c.source,)) for c in picked)
 
 
 # -- answer-first composition -------------------------------------------------------------------------
