@@ -19,7 +19,7 @@ from dataclasses import dataclass
 ABBREVIATIONS = frozenset("""
 nr nrs no o.a m.b.t t.a.v i.v.m bijv bv b.v d.w.z e.d e.a enz etc ca c.a vs mr dr drs ir ing prof dhr mevr mw st
 art jl j.l blz p pp z.g zgn resp incl excl evt i.c i.e e.g a.s m.i o.b.v t.b.v m.n t.o.v v.w.b i.p.v n.a.v vgl
-min max fig hfdst par stb stcrt kst mln mld mrd d.d i.s.m tel jr ll nl red vnl m.u.v a.d
+min max fig hfdst par stb stcrt kst mln mld mrd d.d i.s.m tel jr ll nl red vnl m.u.v a.d cs
 """.split())
 
 _DOTTED = re.compile(r"^(?:[a-z]{1,3}\.)+[a-z]{1,3}$")  # "m.b.t", "o.a", "i.s.m"

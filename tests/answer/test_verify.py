@@ -185,6 +185,9 @@ def test_dutch_abbreviations_do_not_split_sentences():
         "Minister L.F. Asscher schreef dat op 5 maart 2013 [1][2]",
         "De brief volgde t.a.v. de motie.",
     ]
+    # "cs." (cum suis, as the corpus writes it: "de motie Segers cs. (Kamerstuk 29 754, nr. 221)")
+    assert split_sentences("Met de uitvoering van de motie Segers cs. (Kamerstuk 29 754, nr. 221) wordt gewerkt.") == [
+        "Met de uitvoering van de motie Segers cs. (Kamerstuk 29 754, nr. 221) wordt gewerkt."]
 
 
 def test_marker_parsing():
