@@ -141,6 +141,18 @@ def test_plain_words_for_a_language_course_in_six_languages(referrer, encoder, q
     assert (ref.topic, ref.method) == ("language_course", "keywords")
 
 
+@pytest.mark.parametrize("question,language,topic", [
+    # Own-case questions the documents answer at the level of policy got no "for your own situation" line:
+    # no topic knew these words (a new user, 2026-12-07).
+    ("Moet ik als nieuwkomer de participatieverklaring ondertekenen?", "nl", "language_course"),
+    ("Do I have to sign the participation statement?", "en", "language_course"),
+    ("Krijg ik als statushouder een startbaan?", "nl", "social_assistance"),
+])
+def test_own_case_policy_questions_find_their_channel(referrer, encoder, question, language, topic):
+    ref = referrer.refer(question, language, encoder.encode_query(question))
+    assert ref.topic == topic
+
+
 def test_an_unknown_topic_gets_the_general_pointer_and_another_language_english(referrer, encoder):
     question = "Wie lange dauert es, bis mein Paket aus Deutschland ankommt?"
     ref = referrer.refer(question, "de", encoder.encode_query(question))
