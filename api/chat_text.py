@@ -3,7 +3,7 @@
 Chat UIs show an error's ``message`` to the person who asked, so on /v1/chat/completions these are
 plain words in that person's language: the language of their last message, when it is one of the web
 page's six (nl, en, tr, ar, pl, uk); English when that message is in another language or its language
-cannot be told (a name, an acronym, digits). The ``code`` stays the same for programs; /v1/ask and
+cannot be told with confidence (a name, an acronym, digits, "xxxx…": detect_language's ``guess=False``). The ``code`` stays the same for programs; /v1/ask and
 /v1/search keep their messages for developers, and so do the chat endpoint's errors about a malformed
 request body (400, 413, 415, 422 ``invalid_request`` from validation, 401), which are answered before the
 conversation is read. An empty last message has no language: the earlier user turns decide, else the
@@ -124,8 +124,9 @@ class ChatRefusal(ApiError):
 def asker_language(text: str, languages: tuple[str, ...] = LANGUAGES, fallback: str = FALLBACK) -> str:
     """The language of the asker's ``text`` among ``languages``; English for any other language (a German
     asker reads English sooner than Dutch); ``fallback`` when no language can be told. The one place
-    where chat text is assigned a language."""
-    language = detect_language((text or "")[:DETECT_CHARS], fallback="")
+    where chat text is assigned a language. Only a confident language counts (``guess=False``): a
+    string of x's is not Turkish."""
+    language = detect_language((text or "")[:DETECT_CHARS], fallback="", guess=False)
     if not language:
         return fallback
     return language if language in languages else "en"

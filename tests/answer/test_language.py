@@ -53,6 +53,19 @@ def test_short_questions_and_acronyms():
     assert detect_language("\ud800", fallback="en") == "en"
 
 
+def test_no_guess_for_text_without_a_language():
+    # lingua takes a string of x's for Turkish (0.38): a guess, which guess=False does not make ...
+    for text in ("x" * 2100, "xxx", "zzzz"):
+        assert detect_language(text, fallback="", guess=False) == "", text
+    # ... while a confident language or a function-word decision still counts.
+    assert detect_language("Ne zaman?", guess=False) == "tr"
+    assert detect_language("Hoe lang duurt het?", fallback="", guess=False) == "nl"
+    # Every bench text in the six languages but one ("A potem?") is told as before without a guess.
+    rows = [r for r in SAMPLES + [{"lang": q["lang"], "text": q["question"]} for q in DEV]]
+    assert [r["text"] for r in rows if detect_language(r["text"], guess=False) != r["lang"]] \
+        == ["A potem?"]
+
+
 def test_neighbouring_languages_are_reported_as_themselves():
     assert detect_language("Wie lange dauert die Bearbeitung meines Antrags?") == "de"
     assert detect_language("Comment obtenir un permis de séjour aux Pays-Bas ?") == "fr"

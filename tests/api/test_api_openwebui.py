@@ -310,7 +310,9 @@ def test_recorded_tasks_answered_as_recorded(api, name):
     ("Dlaczego przerwano konsultacje z organizacjami mniejszości? " * 40, "Twoje pytanie jest za długie"),
     ("Чому припинили консультації з організаціями меншин? " * 45, "Ваше запитання задовге"),
     ("Warum wurde die Beratung mit Minderheitenorganisationen beendet? " * 40, "Your question is too long"),
-    ("WOM? IND? UWV? " * 150, "Your question is too long")])  # no language to tell: English
+    ("WOM? IND? UWV? " * 150, "Your question is too long"),  # no language to tell: English
+    ("x" * 2100, "Your question is too long"),  # lingua's 0.38 for Turkish is no language either
+    ("x" * 200_000, "Your question is too long")])
 def test_too_long_question_in_the_askers_language(api, question, words):
     response = api.post("/v1/chat/completions", json={"model": "vraagbaak", "messages": [
         {"role": "user", "content": question}]})
