@@ -63,13 +63,16 @@ def validate_query(query: str, max_chars: int, subject: str = "the question") ->
     only: "empty_question"), too long ("question_too_long"), or holds a lone UTF-16 surrogate (JSON allows
     "\\ud800"; the tokenizer raises on it) or a control character other than tab, line feed and carriage
     return (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, U+007F-U+009F): "invalid_question". ``subject``
-    names the question in the messages (the API passes its field). Needs no model or index."""
+    names the question in the messages (the API passes its field). The characters are checked first: a
+    control character counts as blank, so "\\u0000" alone would otherwise be called empty, not named.
+    Needs no model or index."""
+    if isinstance(query, str):
+        check_characters(query, subject)
     if not isinstance(query, str) or is_blank(query):
         raise QueryError(f"{subject} is empty; type a question, e.g. \"Waarom is de WOM ingetrokken?\"",
                          "empty_question")
     if len(query) > max_chars:
         raise QueryError(f"{subject} is {len(query)} characters long; the limit is {max_chars}", "question_too_long")
-    check_characters(query, subject)
     return query.strip()
 
 

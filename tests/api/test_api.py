@@ -210,6 +210,7 @@ BAD_JSON_BODIES = [
      "invalid_request"),  # no user message: no question
     ("/v1/search", {"query": "W\u0000OM"}, 422, "invalid_question"),  # a control character (not echoed back)
     ("/v1/ask", {"question": "Waarom\u001b[31m?"}, 422, "invalid_question"),
+    ("/v1/ask", {"question": "\u0000"}, 422, "invalid_question"),  # named, not called empty
     ("/v1/chat/completions", {"model": "vraagbaak", "messages": [{"role": "user", "content": "WOM\u0085?"}]}, 422,
      "invalid_question"),
     ("/v1/chat/completions", {"model": "vraagbaak", "n": 2, "messages": [{"role": "user", "content": QUESTION}]}, 422, "invalid_request"),

@@ -171,7 +171,7 @@ def test_ask_history_user_turns_are_questions_like_chat(api):
     answer = lambda content, role="user": api.post("/v1/ask", json={  # noqa: E731
         "question": QUESTION, "history": [{"role": role, "content": content}]})
     for earlier, words in (("", "is empty"), ("  ", "is empty"), ("x" * 5000, "5000"), ("W\u0000OM", "U+0000"),
-                           ("Waarom\u001b[31m?", "U+001B")):
+                           ("Waarom\u001b[31m?", "U+001B"), ("\u0000", "U+0000"), (" \u001b ", "U+001B")):
         response = answer(earlier)
         assert response.status_code == 422, response.text
         error = response.json()["error"]
