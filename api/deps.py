@@ -61,7 +61,7 @@ ERRORS = {
     400: _error("The body is not valid JSON, or not UTF-8"),
     401: _error("An API key is required (VRAAGBAAK_REQUIRE_API_KEY) and missing or wrong"),
     413: _error("The body is larger than VRAAGBAAK_MAX_BODY_BYTES"),
-    415: _error("The body is not sent as application/json"),
+    415: _error("The body is not sent as application/json, or is sent compressed (Content-Encoding)"),
     422: _error("A field is missing, unknown or out of range, or the question is empty, too long or holds "
                 "a control character"),
     503: _error("The model and index are still loading, or could not be loaded"),

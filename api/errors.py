@@ -1,7 +1,7 @@
 """One error shape for every failure: ``{"error": {"code", "message", "request_id"}}``.
 
 FastAPI's own handlers (``{"detail": ...}``) are replaced: HTTP errors (unknown route, wrong method,
-body too large, unreadable body), request validation (bad JSON → 400, wrong fields → 422) and
+body too large, unreadable or compressed body), request validation (bad JSON → 400, wrong fields → 422) and
 :class:`ApiError`, which the endpoints raise. Anything unexpected is answered by the request
 middleware (api/observability.py) with code ``internal`` and logged with its traceback.
 """
@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.body import BodyEncodingError
+from api.body import BodyEncodingError, UnsupportedContentEncoding
 from api.request_id import current_request_id
 
 
@@ -175,7 +175,12 @@ async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
+async def _content_encoding_error(request: Request, exc: UnsupportedContentEncoding) -> JSONResponse:
+    return error_response(415, "unsupported_content_encoding", str(exc), {"Accept-Encoding": "identity"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(UnsupportedContentEncoding, _content_encoding_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -4,6 +4,7 @@ and the OpenAPI docs. Answers (/v1/ask, chat completions) are in test_api_answer
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import time
@@ -291,6 +292,32 @@ def test_utf8_with_a_byte_order_mark_is_still_read(api):
     response = api.post("/v1/search", content=json.dumps({"query": "Wat is de participatieverklaring?"}).encode("utf-8-sig"),
                         headers={"content-type": "application/json"})
     assert response.status_code == 200 and response.json()["results"]
+
+
+COMPRESSED = [("/v1/ask", {"question": QUESTION}, "gzip", False), ("/v1/ask", {"question": QUESTION}, "gzip", True),
+              ("/v1/search", {"query": QUESTION}, "br", False), ("/v1/search", {"query": QUESTION}, "identity, gzip", True),
+              ("/v1/chat/completions", {"model": "vraagbaak", "messages": [{"role": "user", "content": QUESTION}]},
+               "deflate", False),
+              ("/v1/feedback", {"answer_id": "a", "rating": "up", "question": QUESTION}, "GZIP", True)]
+
+
+@pytest.mark.parametrize("endpoint,body,coding,compressed", COMPRESSED,
+                         ids=[f"{e}-{c}-{z}" for e, _, c, z in COMPRESSED])
+def test_compressed_bodies_are_refused(api, endpoint, body, coding, compressed):
+    # The service does not decode request bodies: a Content-Encoding was ignored (a plain body sent with
+    # "gzip" was answered 200), and a body that was really compressed would be read as garbage.
+    raw = json.dumps(body).encode()
+    raw = gzip.compress(raw) if compressed else raw
+    response = api.post(endpoint, content=raw, headers={"content-type": "application/json", "content-encoding": coding})
+    error = assert_error(response, 415, "unsupported_content_encoding")
+    assert f"'Content-Encoding: {coding}'" in error["message"] and "uncompressed" in error["message"], error
+    assert response.headers["accept-encoding"] == "identity"  # RFC 7694: what the server does accept
+
+
+def test_identity_encoding_and_bodiless_requests_are_read_as_before(api):
+    response = api.post("/v1/search", json={"query": QUESTION}, headers={"content-encoding": "identity"})
+    assert response.status_code == 200, response.text
+    assert api.get("/v1/models", headers={"content-encoding": "gzip"}).status_code == 200  # no body to decode
 
 
 def test_body_over_the_limit_is_413_declared_or_chunked(api):
