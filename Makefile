@@ -44,6 +44,7 @@ index: setup
 	$(BIN)/vraagbaak index
 
 ## run: set up, build the index if needed and serve the HTTP API on http://127.0.0.1:8000 (docs at /docs)
+##      (another port: VRAAGBAAK_PORT=8765 make run)
 run: index
 	$(BIN)/vraagbaak serve
 

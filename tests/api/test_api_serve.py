@@ -98,8 +98,13 @@ def test_serve_on_a_port_in_use_or_a_bad_host_is_one_clear_line_before_anything_
         taken.listen()
         port = taken.getsockname()[1]
         busy = run_cli("serve", "--port", str(port), env={"VRAAGBAAK_INDEX_DIR": str(index)})
+        # VRAAGBAAK_PORT chooses the port as --port does: the README's "VRAAGBAAK_PORT=8765 make run"
+        # (make run's recipe is a plain `vraagbaak serve`, which reads it).
+        by_setting = run_cli("serve", env={"VRAAGBAAK_INDEX_DIR": str(index), "VRAAGBAAK_PORT": str(port)})
     assert busy.returncode == 2, busy.stderr
     assert busy.stderr == f"vraagbaak: error: port {port} on 127.0.0.1 is already in use; choose another with --port\n"
+    assert (by_setting.returncode, by_setting.stderr) == (2, busy.stderr)
+    assert "\nrun: index\n\t$(BIN)/vraagbaak serve\n" in (PROJECT_ROOT / "Makefile").read_text()
     assert not index.exists()
     bad_host = run_cli("serve", "--host", "999.1.1.1", env={"VRAAGBAAK_INDEX_DIR": str(index)})
     assert bad_host.returncode == 2 and len(bad_host.stderr.splitlines()) == 1, bad_host.stderr
