@@ -1,10 +1,15 @@
 """The code's layout (README, "How the code is laid out"): which top-level package may import which, no
-import cycle between modules, and no module over the ~400-line guide. Reads the source with ``ast``;
-imports nothing from the project, so it needs neither the model nor the index."""
+import cycle between modules, and no module over the ~400-line guide. Reads the source with ``ast`` (in a
+process of its own: import_graph); imports nothing from the project, so it needs neither the model nor the
+index."""
 
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -69,12 +74,22 @@ def imports(path: Path, module: str, known: set[str]) -> set[str]:
     return {name for name in found if name.split(".")[0] in PACKAGES}
 
 
+@lru_cache(maxsize=1)
+def import_graph() -> dict[str, set[str]]:
+    """Module → the project modules it imports (``imports``), parsed in a Python process of its own:
+    Python 3.11.7's ``ast.parse`` keeps its recursion counter in state all threads share (CPython
+    gh-106905, fixed in 3.11.8), and the session's in-process servers run threads of their own — in the
+    test process a parse failed with "AST constructor recursion depth mismatch" on a fresh machine."""
+    out = subprocess.run([sys.executable, __file__], capture_output=True, text=True, check=True, timeout=120)
+    return {module: set(targets) for module, targets in json.loads(out.stdout).items()}
+
+
 def test_top_level_packages_only_import_downwards():
-    known = set(modules())
     wrong = []
-    for module, path in modules().items():
+    for module, targets in import_graph().items():
+        path = modules()[module]
         package = module.split(".")[0]
-        for target in imports(path, module, known):
+        for target in targets:
             top = target.split(".")[0]
             if top != package and top not in ALLOWED[package] and (module, top) not in ENTRY_POINT_ARROWS:
                 wrong.append(f"{path.relative_to(ROOT)} imports {target} ({package} → {top})")
@@ -83,8 +98,7 @@ def test_top_level_packages_only_import_downwards():
 
 def test_no_import_cycle_between_modules():
     known = set(modules())
-    graph = {m: {t for t in imports(p, m, known) if t in known and t != m}
-             for m, p in modules().items()}
+    graph = {m: {t for t in targets if t in known and t != m} for m, targets in import_graph().items()}
     cycles, state = [], {}
 
     def walk(node: str, stack: list[str]) -> None:  # depth-first; a grey node met again closes a cycle
@@ -109,3 +123,8 @@ def test_no_module_is_over_the_line_guide(package):
     long = {str(p.relative_to(ROOT)): n for m, p in modules().items() if m.split(".")[0] == package
             and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"over {MAX_LINES} lines (split where the module naturally divides): {long}"
+
+
+if __name__ == "__main__":  # import_graph's worker: the graph as JSON on stdout
+    known = set(modules())
+    print(json.dumps({module: sorted(imports(path, module, known)) for module, path in modules().items()}))
