@@ -113,6 +113,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def checked_metadata(weights: Path, meta: Path, error: type[Exception], remedy: str) -> dict:
+    """The JSON beside trained weights (``meta``), once ``weights``' sha256 is the one it records: the
+    check every file this project trains gets at load. Raises ``error`` with ``remedy`` (what to do)
+    when the JSON is unreadable, the weights are missing, or their sha256 differs."""
+    try:
+        info = json.loads(Path(meta).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise error(f"{meta}: the metadata is unreadable ({exc}); {remedy}") from exc
+    if not Path(weights).is_file():
+        raise error(f"{weights} is missing; {remedy}")
+    digest = sha256_file(weights)
+    if digest != info.get("sha256"):
+        raise error(f"{weights}: sha256 {digest[:12]}… is not the {str(info.get('sha256'))[:12]}… recorded in "
+                    f"{meta}; {remedy}")
+    return info
+
+
 def _marker(model_dir: Path) -> Path:
     return model_dir / ".vraagbaak-verified.json"
 

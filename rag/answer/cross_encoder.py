@@ -22,14 +22,13 @@ rag/answer/engine.py computes the reader's logits, and refit data/answerability.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.fetch import sha256_file as sha256
+from embeddings.fetch import checked_metadata, sha256_file as sha256
 from rag.config import PROJECT_ROOT
 
 WEIGHTS_DIR = PROJECT_ROOT / "data" / "answerability"
@@ -113,16 +112,7 @@ def load_cross_encoder(models_dir: Path | None = None, weights: Path = WEIGHTS, 
     if not is_verified(spec, base_dir):
         raise CrossEncoderError(f"the cross-encoder's base model is missing from {base_dir}: "
                                 f"run `python -m embeddings.fetch {BASE_MODEL}` (make setup does)")
-    try:
-        info = json.loads(Path(meta).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CrossEncoderError(f"{meta}: unreadable ({exc}); retrain with scripts/train_cross_encoder.py") from exc
-    if not Path(weights).is_file():
-        raise CrossEncoderError(f"{weights} is missing; retrain with scripts/train_cross_encoder.py")
-    got = sha256(weights)
-    if got != info.get("sha256"):
-        raise CrossEncoderError(f"{weights}: sha256 {got[:12]}… is not the one in {meta} "
-                                f"({str(info.get('sha256'))[:12]}…); retrain with scripts/train_cross_encoder.py")
+    info = checked_metadata(weights, meta, CrossEncoderError, "retrain with scripts/train_cross_encoder.py")
     import torch
 
     tensors = {k: torch.from_numpy(v) for k, v in load_file(str(weights)).items()}

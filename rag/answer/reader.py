@@ -21,14 +21,13 @@ calibrated probability; rag/answer/extractive.compose adds it to a sentence's re
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.fetch import sha256_file as sha256  # the weights' checksum, as models are checked
+from embeddings.fetch import checked_metadata, sha256_file as sha256  # the weights' checksum, as models are checked
 from rag.config import PROJECT_ROOT
 
 WEIGHTS_DIR = PROJECT_ROOT / "data" / "answerability"
@@ -60,16 +59,7 @@ class Reader:
         from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
-        try:
-            info = json.loads(Path(meta).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ReaderError(f"{meta}: cannot read the reader's metadata ({exc}); run scripts/train_reader.py") from exc
-        if not Path(weights).exists():
-            raise ReaderError(f"{weights} is missing; restore it from git or run scripts/train_reader.py")
-        digest = sha256(weights)
-        if digest != info.get("sha256"):
-            raise ReaderError(f"{weights}: sha256 {digest[:12]}… is not the {str(info.get('sha256'))[:12]}… "
-                              f"recorded in {meta}; restore it from git or run scripts/train_reader.py")
+        info = checked_metadata(weights, meta, ReaderError, "restore it from git or run scripts/train_reader.py")
         try:
             tensors = load_file(str(weights))
             reader = cls(**{t: np.asarray(tensors[t], dtype=np.float32) for t in TENSORS}, meta=info)
